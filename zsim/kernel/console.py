@@ -1,0 +1,109 @@
+"""The simulated console: ``printk`` and the logging subsystem's default output format.
+
+Log lines follow subsys/logging/log_output.c with timestamps on:
+``[hh:mm:ss.mmm,uuu] <inf> module: message`` (the timestamp is the virtual uptime).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, TextIO
+
+if TYPE_CHECKING:
+    from .core import Kernel
+
+LOG_LEVEL_NONE, LOG_LEVEL_ERR, LOG_LEVEL_WRN, LOG_LEVEL_INF, LOG_LEVEL_DBG = 0, 1, 2, 3, 4
+_TAGS = {LOG_LEVEL_ERR: "err", LOG_LEVEL_WRN: "wrn", LOG_LEVEL_INF: "inf", LOG_LEVEL_DBG: "dbg"}
+
+
+class Console(list):
+    """The console's complete lines, in order; ``partial`` holds a line not yet ended.
+
+    ``echo`` (a text stream) prints each line as it completes; ``subscribe`` registers a
+    callback called with each line (harnesses use it).
+    """
+
+    def __init__(self, echo: TextIO | None = None) -> None:
+        super().__init__()
+        self.partial = ""
+        self.echo = echo
+        self._listeners: list[Callable[[str], None]] = []
+
+    def subscribe(self, fn: Callable[[str], None]) -> None:
+        self._listeners.append(fn)
+
+    def unsubscribe(self, fn: Callable[[str], None]) -> None:
+        self._listeners.remove(fn)
+
+    def write(self, text: str) -> None:
+        """Write characters; every ``\\n`` completes a line (``\\r`` is dropped)."""
+        text = self.partial + text.replace("\r", "")
+        *lines, self.partial = text.split("\n")
+        for line in lines:
+            self._emit(line)
+
+    def flush(self) -> None:
+        """Complete a pending partial line (the characters did reach the UART)."""
+        if self.partial:
+            line, self.partial = self.partial, ""
+            self._emit(line)
+
+    def _emit(self, line: str) -> None:
+        self.append(line)
+        if self.echo is not None:
+            print(line, file=self.echo)
+        for fn in self._listeners:
+            fn(line)
+
+    @property
+    def text(self) -> str:
+        """The whole console as one string."""
+        return "\n".join(self) + ("\n" + self.partial if self.partial else "")
+
+
+def format_timestamp(cycles: int, freq: int) -> str:
+    """``[hh:mm:ss.mmm,uuu]`` from a cycle count and its frequency (log_output.c)."""
+    total_seconds, remainder = divmod(cycles, freq)
+    hours, rest = divmod(total_seconds, 3600)
+    mins, seconds = divmod(rest, 60)
+    ms = remainder * 1000 // freq
+    us = (1000 * (remainder * 1000 - ms * freq)) // freq
+    return f"[{hours:02d}:{mins:02d}:{seconds:02d}.{ms:03d},{us:03d}]"
+
+
+class Logger:
+    """``LOG_MODULE_REGISTER(name, level)``: ``inf/wrn/err/dbg`` with printf-style arguments."""
+
+    __slots__ = ("kernel", "name", "level")
+
+    def __init__(self, kernel: Kernel, name: str, level: int) -> None:
+        self.kernel = kernel
+        self.name = name
+        self.level = level
+
+    def _log(self, lvl: int, msg: str, args: tuple) -> None:
+        if lvl > self.level:
+            return
+        if args:
+            msg = msg % args
+        k = self.kernel
+        stamp = format_timestamp(k.cycle_get(), k.hw_cycles_per_sec)
+        k.console.write(f"{stamp} <{_TAGS[lvl]}> {self.name}: {msg}\n")
+
+    def err(self, msg: str, *args: object) -> None:
+        """``LOG_ERR``."""
+        self._log(LOG_LEVEL_ERR, msg, args)
+
+    def wrn(self, msg: str, *args: object) -> None:
+        """``LOG_WRN``."""
+        self._log(LOG_LEVEL_WRN, msg, args)
+
+    def inf(self, msg: str, *args: object) -> None:
+        """``LOG_INF``."""
+        self._log(LOG_LEVEL_INF, msg, args)
+
+    def dbg(self, msg: str, *args: object) -> None:
+        """``LOG_DBG``."""
+        self._log(LOG_LEVEL_DBG, msg, args)
+
+    def enabled(self, lvl: int) -> bool:
+        return lvl <= self.level

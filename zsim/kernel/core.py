@@ -1,0 +1,831 @@
+"""The simulated kernel: virtual clock, timeout queue, scheduler and thread API.
+
+One ``Kernel`` is one single-core Zephyr system. Threads are greenlets; the scheduler runs a
+thread until it blocks, yields, sleeps, or a kernel call readies a more urgent thread while
+it is preemptible and has interrupts unmasked (kernel/sched.c). Virtual time advances only
+when every thread is idle, or when the running thread consumes CPU time (``busy_wait`` and
+the board's cost model); timeouts expire at tick boundaries (kernel/timeout.c).
+
+Time is kept in integer units fine enough to hold both a tick and a hardware cycle exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+from collections import deque
+from functools import partial
+from heapq import heapify, heappop, heappush
+from math import lcm
+from typing import Any, Callable, Iterable, Mapping, TextIO
+
+from greenlet import GreenletExit, greenlet
+
+from .. import errno
+from ..boards import BoardProfile, load_board
+from ..config import Config, load_config
+from ..errors import ContextError, DeadlockError, KernelAssertionError, ZsimError
+from .console import Console, Logger
+from .thread import DEAD, PENDING, PRESTART, READY, SLEEPING, SUSPENDED, Thread
+from .time_units import K_FOREVER, K_NO_WAIT, K_TICKS_FOREVER, Timeout, ceil_div
+from .wait_q import WaitQ
+
+_PRIO_OFFSET = 256          # run-queue bitmap index of priority 0
+
+
+class _Timeout:
+    """``struct _timeout``: an entry of the timeout queue (cancelled by clearing ``active``)."""
+
+    __slots__ = ("active", "fn", "arg", "deadline")
+
+    def __init__(self, fn: Callable[[Any], None], arg: Any, deadline: int) -> None:
+        self.active = True
+        self.fn = fn
+        self.arg = arg
+        self.deadline = deadline
+
+
+class RunResult:
+    """Why ``Kernel.run`` returned, and the threads that can never run again."""
+
+    __slots__ = ("reason", "uptime_ticks", "blocked")
+
+    def __init__(self, reason: str, uptime_ticks: int, blocked: list[Thread]) -> None:
+        self.reason = reason            # "until": duration reached; "idle": nothing can happen
+        self.uptime_ticks = uptime_ticks
+        self.blocked = blocked          # threads blocked forever (only when reason == "idle")
+
+    def __repr__(self) -> str:
+        names = ", ".join(f"{t.name} on {_describe(t.waiting_on)}" for t in self.blocked)
+        return f"<RunResult {self.reason} at tick {self.uptime_ticks}" + (
+            f"; blocked forever: {names}>" if names else ">")
+
+
+def _describe(obj: object) -> str:
+    if obj is None:
+        return "nothing (suspended)"
+    name = getattr(obj, "name", None)
+    return f"{type(obj).__name__} {name!r}" if name else type(obj).__name__
+
+
+class Kernel:
+    """One simulated Zephyr system on a profiled board."""
+
+    def __init__(self, board: str | BoardProfile = "native_sim",
+                 config: Mapping[str, object] | str | os.PathLike | Config | None = None,
+                 seed: int = 0, *, echo: bool | TextIO = False,
+                 board_dirs: Iterable[str | os.PathLike] = ()) -> None:
+        self.board = load_board(board, board_dirs)
+        self.config = load_config(config, self.board)
+        cfg = self.config
+        self.ticks_per_sec = int(cfg.get("SYS_CLOCK_TICKS_PER_SEC") or self.board.ticks_per_sec)
+        self.hw_cycles_per_sec = int(self.board.hw_cycles_per_sec)
+        units = lcm(self.ticks_per_sec, self.hw_cycles_per_sec)
+        self.units_per_sec = units
+        self._upt = units // self.ticks_per_sec      # time units per tick
+        self._upc = units // self.hw_cycles_per_sec  # time units per hardware cycle
+        self.seed = seed
+        self.random = random.Random(seed)
+        self.asserts = cfg.enabled("ASSERT")
+        self.spin_validate = self.asserts and cfg.get("SPIN_VALIDATE", True) is not False
+        self.console = Console(sys.stdout if echo is True else (echo or None))
+
+        self._now = 0                   # current time in units
+        self._heap: list[tuple[int, int, _Timeout]] = []
+        self._dead_timeouts = 0
+        self._seq = 0
+        self._rq: dict[int, deque[Thread]] = {}
+        self._rq_mask = 0
+        self._current: Thread | None = None
+        self._in_isr = False
+        self._threads: list[Thread] = []
+        self._static: list[Thread] = []
+        self._booted = False
+        self._boot_hooks: list[tuple[int, int, Callable[[Kernel], None]]] = []
+        self._hub = greenlet(self._hub_main)
+        self._caller: greenlet | None = None
+        self._stop: tuple | None = None
+        self._stop_at: int | None = None
+        self._call_thread: Thread | None = None
+        self._idle_units = 0
+        self._slice_ticks = 0
+        if cfg.enabled("TIMESLICING") and int(cfg.get("TIMESLICE_SIZE") or 0) > 0:
+            self._slice_ticks = ceil_div(int(cfg["TIMESLICE_SIZE"]) * self.ticks_per_sec, 1000)
+        self._slice_prio = int(cfg.get("TIMESLICE_PRIORITY") or 0)
+        self._tracer: Callable[..., None] | None = None
+        self.trace: list[tuple] = []
+        self.bytes_copied = 0           # payload bytes copied by net_buf operations
+        self._pools: list[Any] = []     # net_buf pools, for leak reports
+        self._sys_work_q = None
+        log_on = cfg.enabled("LOG")
+        self._log_level = int(cfg.get("LOG_DEFAULT_LEVEL", 3)) if log_on else 0
+        self._loggers: dict[str, Logger] = {}
+        self.objects: list[Any] = []    # kernel and packet_io objects, in definition order
+        self.link_symbols: set[str] = set()  # names that must be unique at link time
+        self.faults: list[tuple[int, str]] = []  # (uptime ticks, message) of reported errors
+
+    # ------------------------------------------------------------------ time
+    def uptime_ticks(self) -> int:
+        """``k_uptime_ticks``: whole ticks since boot."""
+        return self._now // self._upt
+
+    def uptime_get(self) -> int:
+        """``k_uptime_get``: milliseconds since boot, rounded down."""
+        return (self._now // self._upt) * 1000 // self.ticks_per_sec
+
+    def uptime_get_32(self) -> int:
+        """``k_uptime_get_32``."""
+        return self.uptime_get() & 0xFFFFFFFF
+
+    def cycle_get(self) -> int:
+        """``k_cycle_get_64``: hardware cycles since boot."""
+        return self._now // self._upc
+
+    def cycle_get_32(self) -> int:
+        """``k_cycle_get_32``."""
+        return self.cycle_get() & 0xFFFFFFFF
+
+    @property
+    def now_us(self) -> float:
+        """Virtual time in microseconds (for reports, not for firmware logic)."""
+        return self._now * 1_000_000 / self.units_per_sec
+
+    def ticks_of(self, timeout: Timeout) -> int:
+        """The tick count of a timeout on this kernel's tick rate (-1 for ``K_FOREVER``)."""
+        if not isinstance(timeout, Timeout):
+            raise TypeError(f"expected a k_timeout_t such as K_MSEC(10), got {timeout!r}")
+        return timeout.ticks(self.ticks_per_sec)
+
+    def _deadline(self, timeout: Timeout) -> int:
+        """Expiry tick of a (non-forever) timeout queued now (kernel/timeout.c, z_add_timeout)."""
+        t = timeout.ticks(self.ticks_per_sec)
+        now = self._now // self._upt
+        if timeout.kind == 1:           # absolute
+            return now + max(1, t - now)
+        return now + t + 1
+
+    # --------------------------------------------------------------- timeouts
+    def _add_timeout(self, deadline: int, fn: Callable[[Any], None], arg: Any) -> _Timeout:
+        to = _Timeout(fn, arg, deadline)
+        self._seq += 1
+        heappush(self._heap, (deadline, self._seq, to))
+        return to
+
+    def _cancel_timeout(self, to: _Timeout | None) -> None:
+        if to is not None and to.active:
+            to.active = False
+            self._dead_timeouts += 1
+            if self._dead_timeouts > 256 and self._dead_timeouts * 2 > len(self._heap):
+                self._heap = [e for e in self._heap if e[2].active]
+                heapify(self._heap)
+                self._dead_timeouts = 0
+
+    def _next_event(self) -> int | None:
+        """Time (units) of the earliest active timeout."""
+        h = self._heap
+        while h and not h[0][2].active:
+            heappop(h)
+            self._dead_timeouts -= 1
+        return h[0][0] * self._upt if h else None
+
+    def _announce(self) -> None:
+        """``sys_clock_announce``: fire, in ISR context, every timeout due by now."""
+        h = self._heap
+        prev, self._in_isr = self._in_isr, True
+        try:
+            while h and h[0][0] * self._upt <= self._now:
+                to = heappop(h)[2]
+                if to.active:
+                    to.active = False
+                    if self._tracer is not None:
+                        self._tracer("timeout", getattr(to.fn, "__name__", "?"))
+                    to.fn(to.arg)
+                else:
+                    self._dead_timeouts -= 1
+        except GreenletExit:
+            raise
+        except BaseException as exc:  # an ISR (timer expiry function) raised
+            self._crash(None, exc)
+        finally:
+            self._in_isr = prev
+
+    # -------------------------------------------------------------- run queue
+    def _ready(self, t: Thread) -> None:
+        t.state = READY
+        q = self._rq.get(t.prio)
+        if q is None:
+            q = self._rq[t.prio] = deque()
+        q.append(t)
+        self._rq_mask |= 1 << (t.prio + _PRIO_OFFSET)
+
+    def _unready(self, t: Thread) -> None:
+        q = self._rq[t.prio]
+        if q[0] is t:
+            q.popleft()
+        else:
+            q.remove(t)
+        if not q:
+            self._rq_mask &= ~(1 << (t.prio + _PRIO_OFFSET))
+
+    def _best(self) -> Thread | None:
+        m = self._rq_mask
+        if not m:
+            return None
+        return self._rq[(m & -m).bit_length() - 1 - _PRIO_OFFSET][0]
+
+    # ------------------------------------------------------------- switching
+    def _switch_to(self, nxt: Thread | None) -> None:
+        if self._tracer is not None:
+            cur = self._current
+            self._tracer("switch", cur.name if cur else "idle", nxt.name if nxt else "idle")
+        nxt_g = self._hub if nxt is None else nxt.g
+        if nxt is not None:
+            nxt.slice_start = self._now
+        self._current = nxt
+        nxt_g.switch()
+
+    def _swap(self) -> None:
+        """The current thread gives up the CPU (it blocked or yielded): run the best one."""
+        nxt = self._best()
+        if nxt is not self._current:
+            self._switch_to(nxt)
+
+    def _resched(self, preempt_ok: bool = False) -> None:
+        """A reschedule point (``z_reschedule``): switch if a more urgent thread is ready."""
+        cur = self._current
+        if cur is None or self._in_isr or cur.irq_locks:
+            return
+        if cur.prio < 0 and not preempt_ok and cur.state is READY:
+            return
+        nxt = self._best()
+        if nxt is not cur:
+            self._switch_to(nxt)
+
+    def _halt(self) -> None:
+        """Stop the world from inside a thread (after a crash): hand control to the hub."""
+        self._current = None
+        self._hub.switch()
+
+    def _hub_main(self) -> None:
+        while True:
+            if self._stop is not None:
+                self._hand_back()
+                continue
+            t = self._best()
+            if t is not None:
+                self._switch_to(t)
+                continue
+            self._current = None
+            nxt = self._next_event()
+            if nxt is None:
+                self._hand_back(("idle",))
+                continue
+            stop_at = self._stop_at
+            if stop_at is not None and nxt >= stop_at:
+                if stop_at > self._now:
+                    self._idle_units += stop_at - self._now
+                    self._now = stop_at
+                self._hand_back(("until",))
+                continue
+            if nxt > self._now:
+                self._idle_units += nxt - self._now
+                self._now = nxt
+            self._announce()
+
+    def _hand_back(self, reason: tuple | None = None) -> None:
+        if reason is None:
+            reason, self._stop = self._stop, None
+        self._current = None
+        self._caller.switch(reason)
+
+    def _crash(self, t: Thread | None, exc: BaseException) -> None:
+        if self._stop is None or self._stop[0] != "crash":
+            self._stop = ("crash", t, exc)
+
+    # ---------------------------------------------------------------- running
+    def boot(self) -> None:
+        """Finish start-up: run init hooks, then start ``@k.thread`` threads (by name)."""
+        if self._booted:
+            return
+        self._booted = True
+        for _level, _seq, hook in sorted(self._boot_hooks, key=lambda h: h[:2]):
+            hook(self)
+        # K_THREAD_DEFINE data lives in an iterable section sorted by name (kernel/init.c,
+        # z_init_static_threads); threads are started in that order.
+        for t in sorted(self._static, key=lambda t: t.name):
+            self._schedule_new(t, t.delay)
+        self._static.clear()
+
+    def add_boot_hook(self, fn: Callable[[Kernel], None], level: int = 0) -> None:
+        """Run ``fn(k)`` at boot (a ``SYS_INIT`` analogue); lower ``level`` first."""
+        if self._booted:
+            fn(self)
+        else:
+            self._seq += 1
+            self._boot_hooks.append((level, self._seq, fn))
+
+    def _enter(self) -> tuple:
+        self._caller = greenlet.getcurrent()
+        try:
+            reason = self._hub.switch()
+        finally:
+            self.console.flush()
+        if reason[0] == "crash":
+            _, t, exc = reason
+            where = f"thread '{t.name}'" if t is not None else "an ISR (timer expiry function)"
+            _name_context(exc, where)
+            raise exc
+        return reason
+
+    def run(self, until: Timeout | None = None) -> RunResult:
+        """Run the simulation for the duration ``until``, or until nothing can happen again.
+
+        Events due exactly at the end of the duration are left for the next ``run``.
+        """
+        if self._current is not None or self._in_isr:
+            raise ContextError("k.current is None", "zsim", "k.run() is called from inside "
+                               "the simulation; call it from the test or the host program")
+        self.boot()
+        if until is None or (isinstance(until, Timeout) and until.is_forever):
+            self._stop_at = None
+        else:
+            ticks = self.ticks_of(until)
+            if until.is_absolute:
+                self._stop_at = ticks * self._upt
+            else:
+                self._stop_at = self._now + ticks * self._upt
+        self._call_thread = None
+        reason = self._enter()[0]
+        blocked = self.blocked_threads() if reason == "idle" else []
+        return RunResult(reason, self.uptime_ticks(), blocked)
+
+    def call(self, fn: Callable[..., Any], *args: Any, priority: int = 0,
+             name: str | None = None) -> Any:
+        """Run ``fn(*args)`` in a new thread, simulate until it returns, return its result."""
+        if self._current is not None or self._in_isr:
+            raise ContextError("k.current is None", "zsim", "k.call() is called from inside "
+                               "the simulation; call the function directly instead")
+        self.boot()
+        t = self._new_thread(fn, args, name or getattr(fn, "__name__", "call"), priority, 1024)
+        self._call_thread = t
+        self._stop_at = None
+        self._schedule_new(t, K_NO_WAIT)
+        try:
+            reason = self._enter()
+        finally:
+            self._call_thread = None
+        if t.state is not DEAD:
+            raise DeadlockError(f"k.call({t.name}): the thread can never return: it is "
+                                f"{t.state} on {_describe(t.waiting_on)} and nothing else "
+                                f"can happen (reason: {reason[0]})")
+        return t.result
+
+    def blocked_threads(self) -> list[Thread]:
+        """Threads waiting with no timeout (blocked forever when nothing else can happen)."""
+        return [t for t in self._threads
+                if t.state in (PENDING, SUSPENDED) and t.timeout is None and not t.service]
+
+    @property
+    def threads(self) -> list[Thread]:
+        """Every thread created, in creation order."""
+        return list(self._threads)
+
+    @property
+    def current(self) -> Thread | None:
+        """``k_current_get``: the running thread (None outside threads)."""
+        return self._current
+
+    @property
+    def in_isr(self) -> bool:
+        """``k_is_in_isr``."""
+        return self._in_isr
+
+    # ---------------------------------------------------------------- threads
+    def _new_thread(self, fn: Callable[..., Any], args: tuple, name: str | None, priority: int,
+                    stack_size: int) -> Thread:
+        if not callable(fn):
+            raise TypeError(f"thread entry must be callable, got {fn!r}")
+        if not isinstance(priority, int):
+            raise TypeError(f"thread priority must be an int, got {priority!r}")
+        t = Thread(self, fn, args, name or getattr(fn, "__name__", "thread"), priority,
+                   stack_size)
+        t.created_at = self._now
+        self._threads.append(t)
+        return t
+
+    def thread_create(self, fn: Callable[..., Any], *args: Any, name: str | None = None,
+                      priority: int = 0, stack_size: int = 1024,
+                      delay: Timeout = K_NO_WAIT) -> Thread:
+        """``k_thread_create``: a thread that starts now, after ``delay``, or (K_FOREVER) on
+        ``start()``. Created from a thread, a more urgent new thread runs at once."""
+        t = self._new_thread(fn, args, name, priority, stack_size)
+        self._schedule_new(t, delay)
+        return t
+
+    def thread(self, fn: Callable[..., Any] | None = None, *, name: str | None = None,
+               priority: int = 0, stack_size: int = 1024, delay: Timeout = K_NO_WAIT,
+               args: tuple = ()) -> Any:
+        """Decorator, the ``K_THREAD_DEFINE`` analogue; returns the ``Thread``.
+
+        Threads defined before the kernel boots start at boot in order of name, as the
+        linker sorts ``K_THREAD_DEFINE`` data.
+        """
+        def define(f: Callable[..., Any]) -> Thread:
+            t = self._new_thread(f, tuple(args), name, priority, stack_size)
+            t.is_static = True
+            t.delay = delay
+            if self._booted:
+                self._schedule_new(t, delay)
+            else:
+                self._static.append(t)
+            return t
+        return define(fn) if fn is not None else define
+
+    def _schedule_new(self, t: Thread, delay: Timeout) -> None:
+        ticks = self.ticks_of(delay)
+        if ticks == K_TICKS_FOREVER:
+            t.state = PRESTART
+        elif ticks == 0 and not delay.is_absolute:
+            self._start(t)
+        else:
+            t.state = PRESTART
+            t.timeout = self._add_timeout(self._deadline(delay), self._start_timeout, t)
+
+    def _start_timeout(self, t: Thread) -> None:
+        t.timeout = None
+        self._start(t)
+
+    def _start(self, t: Thread) -> None:
+        t.g = greenlet(partial(self._entry, t), parent=self._hub)
+        if self._tracer is not None:
+            self._tracer("thread_start", t.name)
+        self._ready(t)
+        self._resched()
+
+    def thread_start(self, t: Thread) -> None:
+        """``k_thread_start``."""
+        if t.state is PRESTART:
+            self._cancel_timeout(t.timeout)
+            t.timeout = None
+            self._start(t)
+
+    def _entry(self, t: Thread) -> None:
+        try:
+            t.result = t.fn(*t.args)
+        except GreenletExit:
+            raise
+        except _Abort:
+            pass
+        except BaseException as exc:
+            t.exc = exc
+            self._crash(t, exc)
+        self._exit(t)
+
+    def _exit(self, t: Thread) -> None:
+        if t.state is READY:
+            self._unready(t)
+        t.state = DEAD
+        if self._tracer is not None:
+            self._tracer("thread_exit", t.name)
+        if t.joiners:
+            while t.joiners:
+                self._wake(t.joiners.first(), 0)
+        if t is self._call_thread and self._stop is None:
+            self._stop = ("done",)
+
+    def thread_abort(self, t: Thread) -> None:
+        """``k_thread_abort``."""
+        if t.state is DEAD:
+            return
+        if t is self._current and not self._in_isr:
+            raise _Abort()
+        if t.state is READY:
+            self._unready(t)
+        elif t.waitq is not None:
+            t.waitq.remove(t)
+            t.waitq = None
+        self._cancel_timeout(t.timeout)
+        t.timeout = None
+        self._exit(t)
+        t.g = None
+        self._resched()
+
+    def thread_join(self, t: Thread, timeout: Timeout) -> int:
+        """``k_thread_join``."""
+        if t.state is DEAD:
+            return 0
+        if self.ticks_of(timeout) == 0:
+            return -errno.EBUSY
+        if t is self._current or (self._current is not None
+                                  and self._current.waiting_on is t):
+            return -errno.EDEADLK
+        if t.joiners is None:
+            t.joiners = WaitQ(t)
+        return self._pend(t.joiners, timeout)
+
+    def thread_priority_set(self, t: Thread, prio: int) -> None:
+        """``k_thread_priority_set``: requeue at the back of the new priority, reschedule."""
+        self._set_prio(t, prio)
+        t.base_prio = prio
+        self._resched(preempt_ok=True)
+
+    def _set_prio(self, t: Thread, prio: int) -> bool:
+        """``z_thread_prio_set``; True if the thread is ready (a reschedule is needed)."""
+        if t.state is READY:
+            self._unready(t)
+            t.prio = prio
+            self._ready(t)
+            return True
+        if t.state is PENDING and t.waitq is not None:
+            t.prio = prio
+            self._seq += 1
+            t.waitq.reprioritise(t, self._seq)
+        else:
+            t.prio = prio
+        return False
+
+    def thread_suspend(self, t: Thread) -> None:
+        """``k_thread_suspend``."""
+        if t.state is READY:
+            self._unready(t)
+        elif t.state in (SLEEPING, PRESTART):
+            self._cancel_timeout(t.timeout)
+            t.timeout = None
+        elif t.state is not SUSPENDED:
+            return  # pending threads are suspended after they wake in Zephyr; kept simple
+        t.state = SUSPENDED
+        if t is self._current:
+            self._swap()
+
+    def thread_resume(self, t: Thread) -> None:
+        """``k_thread_resume``."""
+        if t.state is SUSPENDED:
+            self._ready(t)
+            self._resched()
+
+    # ---------------------------------------------------------- thread calls
+    def _thread_only(self, what: str) -> Thread:
+        cur = self._current
+        if self._in_isr:
+            raise ContextError("!arch_is_in_isr()", "kernel/sched.c", f"{what} called from an "
+                               "ISR (a timer expiry function runs in ISR context)")
+        if cur is None:
+            raise ContextError("_current != NULL", "zsim", f"{what} called outside any "
+                               "simulated thread; run the code in a thread (k.call, "
+                               "k.thread_create or @k.thread)")
+        return cur
+
+    def sleep(self, timeout: Timeout) -> int:
+        """``k_sleep``: 0, or the milliseconds left when woken early by ``wakeup``."""
+        cur = self._thread_only("k_sleep")
+        ticks = self.ticks_of(timeout)
+        if ticks == K_TICKS_FOREVER:
+            self.thread_suspend(cur)
+            return K_TICKS_FOREVER
+        left = self._tick_sleep(cur, timeout, ticks)
+        return ceil_div(left * 1000, self.ticks_per_sec)
+
+    def msleep(self, ms: int) -> int:
+        """``k_msleep``."""
+        from .time_units import K_MSEC
+        return self.sleep(K_MSEC(ms))
+
+    def usleep(self, us: int) -> int:
+        """``k_usleep``: 0, or the microseconds left when woken early."""
+        from .time_units import K_USEC
+        cur = self._thread_only("k_usleep")
+        timeout = K_USEC(us)
+        left = self._tick_sleep(cur, timeout, self.ticks_of(timeout))
+        return ceil_div(left * 1_000_000, self.ticks_per_sec)
+
+    def _tick_sleep(self, cur: Thread, timeout: Timeout, ticks: int) -> int:
+        """``z_tick_sleep``: a zero sleep yields; returns ticks left before the wake-up."""
+        if ticks == 0 and not timeout.is_absolute:
+            self.yield_()
+            return 0
+        now = self._now // self._upt
+        expected = ticks if timeout.is_absolute else now + ticks
+        if cur.irq_locks and self.spin_validate:
+            raise _switch_under_lock()
+        self._unready(cur)
+        cur.state = SLEEPING
+        cur.timeout = self._add_timeout(self._deadline(timeout), self._sleep_expired, cur)
+        self._swap()
+        return max(expected - self._now // self._upt, 0)
+
+    def _sleep_expired(self, t: Thread) -> None:
+        t.timeout = None
+        self._ready(t)
+
+    def wakeup(self, t: Thread) -> None:
+        """``k_wakeup``: end a sleep early."""
+        if t.state is SLEEPING:
+            self._cancel_timeout(t.timeout)
+            t.timeout = None
+            self._ready(t)
+            self._resched()
+
+    def yield_(self) -> None:
+        """``k_yield``: go behind the other ready threads of the same priority."""
+        cur = self._thread_only("k_yield")
+        if cur.irq_locks and self.spin_validate:
+            raise _switch_under_lock()
+        self._unready(cur)
+        self._ready(cur)
+        self._swap()
+
+    def busy_wait(self, us: int | float) -> None:
+        """``k_busy_wait``: spin for ``us`` µs of CPU time (hardware cycles, rounded down).
+
+        More urgent threads woken by timer interrupts meanwhile still preempt."""
+        cycles = int(us * self.hw_cycles_per_sec // 1_000_000)
+        self.consume(cycles * self._upc)
+
+    def consume_cycles(self, cycles: int) -> None:
+        """Charge ``cycles`` hardware cycles of CPU time to the running context."""
+        self.consume(int(cycles) * self._upc)
+
+    def consume(self, units: int) -> None:
+        """Advance virtual time by ``units`` of CPU work in the running context."""
+        if units <= 0:
+            return
+        cur = self._current
+        end = self._now + units
+        if cur is None or self._in_isr:
+            self._now = end             # an ISR (or code outside threads) spins
+            return
+        while True:
+            nxt = None if cur.irq_locks else self._next_event()
+            slice_end = None
+            if self._slice_ticks and cur.prio >= 0 and cur.prio >= self._slice_prio:
+                slice_end = (cur.slice_start // self._upt + self._slice_ticks) * self._upt
+                if slice_end <= self._now:
+                    slice_end = None
+            if slice_end is not None and (nxt is None or slice_end < nxt):
+                nxt, is_slice = slice_end, True
+            else:
+                is_slice = False
+            if nxt is None or nxt > end:
+                if end > self._now:
+                    cur.cpu_units += end - self._now
+                    self._now = end
+                return
+            if nxt > self._now:
+                cur.cpu_units += nxt - self._now
+                self._now = nxt
+            if is_slice:
+                cur.slice_start = self._now
+                self._unready(cur)
+                self._ready(cur)
+            else:
+                self._announce()
+                if self._stop is not None:
+                    self._halt()
+            self._resched()
+            if self._now >= end:
+                return
+
+    def _irq_unlocked(self) -> None:
+        """Interrupts were unmasked: take timer interrupts that fell due meanwhile."""
+        nxt = self._next_event()
+        if nxt is not None and nxt <= self._now:
+            self._announce()
+            if self._stop is not None:
+                self._halt()
+            self._resched()
+
+    # ----------------------------------------------------------- wait queues
+    def _pend(self, waitq: WaitQ, timeout: Timeout, data: Any = None) -> int:
+        """``z_pend_curr``: block the current thread on ``waitq``; returns the wake result
+        (``-EAGAIN`` when the timeout expires first)."""
+        cur = self._current
+        if cur is None or self._in_isr:
+            self._thread_only(f"a blocking call on {_describe(waitq.owner)}")
+        if cur.irq_locks and self.spin_validate:
+            raise _switch_under_lock()
+        self._unready(cur)
+        cur.state = PENDING
+        cur.waitq = waitq
+        cur.retval = -errno.EAGAIN
+        cur.data = data                 # ``swap_data``: what a pended sender offers
+        self._seq += 1
+        waitq.add(cur, self._seq)
+        if not timeout.is_forever:
+            cur.timeout = self._add_timeout(self._deadline(timeout), self._pend_expired, cur)
+        self._swap()
+        return cur.retval
+
+    def _pend_expired(self, t: Thread) -> None:
+        t.timeout = None
+        if t.waitq is not None:
+            t.waitq.remove(t)
+            t.waitq = None
+        t.retval = -errno.EAGAIN
+        self._ready(t)
+
+    def _unpend(self, t: Thread) -> None:
+        if t.waitq is not None:
+            t.waitq.remove(t)
+            t.waitq = None
+        if t.timeout is not None:
+            self._cancel_timeout(t.timeout)
+            t.timeout = None
+
+    def _wake(self, t: Thread, retval: int, data: Any = None) -> Thread:
+        """Unpend ``t`` and make it ready with ``retval`` (no reschedule)."""
+        self._unpend(t)
+        t.retval = retval
+        t.data = data
+        self._ready(t)
+        return t
+
+    def _check_isr_timeout(self, timeout: Timeout, what: str) -> None:
+        """Zephyr's ``__ASSERT(!arch_is_in_isr() || K_TIMEOUT_EQ(timeout, K_NO_WAIT))``."""
+        if self._in_isr and self.asserts and timeout.ticks(self.ticks_per_sec) != 0:
+            raise ContextError("!arch_is_in_isr() || K_TIMEOUT_EQ(timeout, K_NO_WAIT)",
+                               what, "a blocking timeout given in ISR context")
+
+    # ------------------------------------------------------------ console
+    def printk(self, fmt: str, *args: object) -> None:
+        """``printk``: write to the console (printf-style arguments)."""
+        self.console.write(fmt % args if args else fmt)
+
+    def log_module(self, name: str, level: int | None = None) -> Logger:
+        """``LOG_MODULE_REGISTER(name, level)``: a logger writing Zephyr-format lines."""
+        lvl = self._log_level if level is None else (min(level, 4) if self._log_level else 0)
+        logger = Logger(self, name, lvl)
+        self._loggers[name] = logger
+        return logger
+
+    def trace_to(self, sink: Callable[..., None] | None = None) -> list[tuple]:
+        """Record kernel events (switches, timeouts, starts, exits, deliveries) as tuples
+        ``(time_units, kind, *fields)``; into ``k.trace`` unless ``sink`` is given."""
+        if sink is None:
+            self.trace = []
+            append = self.trace.append
+
+            def sink(kind: str, *fields: object) -> None:
+                append((self._now, kind) + fields)
+        self._tracer = sink
+        return self.trace
+
+    def fault(self, message: str) -> None:
+        """Record an error the firmware reports without crashing (shown in summaries)."""
+        self.faults.append((self.uptime_ticks(), message))
+
+    def register(self, obj: Any) -> None:
+        """Record a kernel or packet_io object (for memory and summary reports)."""
+        self.objects.append(obj)
+
+    # ------------------------------------------------------------- work queue
+    @property
+    def sys_work_q(self) -> Any:
+        """The system work queue (``k_sys_work_q``), started on first use."""
+        if self._sys_work_q is None:
+            from .work import WorkQueue
+            q = WorkQueue(self, "sysworkq")
+            q.start(priority=int(self.config.get("SYSTEM_WORKQUEUE_PRIORITY", -1)),
+                    stack_size=int(self.config.get("SYSTEM_WORKQUEUE_STACK_SIZE", 1024)))
+            q.thread.service = True
+            self._sys_work_q = q
+        return self._sys_work_q
+
+    # ------------------------------------------------------------- reports
+    def leaks(self) -> list[Any]:
+        """Every net_buf still held, each with where it was allocated."""
+        return [buf for pool in self._pools for buf in pool.outstanding()]
+
+    def cpu_report(self) -> dict[str, float]:
+        """CPU time (µs) consumed by each thread, plus ``idle``."""
+        per = {t.name: t.cpu_units * 1e6 / self.units_per_sec for t in self._threads}
+        per["idle"] = self._idle_units * 1e6 / self.units_per_sec
+        return per
+
+
+class _Abort(BaseException):
+    """Raised inside a thread that aborts itself."""
+
+
+def _switch_under_lock() -> KernelAssertionError:
+    return KernelAssertionError(
+        "arch_irq_unlocked(key) || _current->base.thread_state & (_THREAD_DUMMY)",
+        "kernel/include/kswap.h", "Context switching while holding lock!")
+
+
+def _name_context(exc: BaseException, where: str) -> None:
+    """Make the exception's message name the thread or ISR it was raised in."""
+    if getattr(exc, "zsim_context", None):
+        return
+    exc.zsim_context = where
+    tag = f"[in {where}] "
+    args = exc.args
+    if args and isinstance(args[0], str):
+        exc.args = (tag + args[0],) + tuple(args[1:])
+    elif not args:
+        exc.args = (tag.strip(),)
+    if hasattr(exc, "add_note"):
+        exc.add_note(f"raised in {where} of the zsim simulation")
+
+
+__all__ = ["Kernel", "RunResult", "ZsimError"]

@@ -1,0 +1,498 @@
+"""``net_buf``: fixed pools of reference-counted buffers (lib/net_buf/buf.c, buf_simple.c).
+
+Each pool owns one ``bytearray`` holding every buffer's data; ``buf.data`` is a view of it,
+never a copy. Misuse that Zephyr catches with ``__ASSERT`` is always an error here, naming the
+buffer and its pool. Bytes copied by ``add_mem``, ``push_mem``, ``clone`` and ``linearize``
+are counted in ``Kernel.bytes_copied`` so that zero-copy paths can be checked.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Callable
+
+from .errors import NetBufError
+from .kernel.time_units import K_NO_WAIT, Timeout
+from .kernel.wait_q import WaitQ
+
+if TYPE_CHECKING:
+    from .kernel.core import Kernel
+    from .kernel.thread import Thread
+
+__all__ = ["NetBufPool", "NetBuf", "frag_del"]
+
+_SRC = "lib/net_buf/buf_simple.c"
+
+
+class NetBufPool:
+    """``NET_BUF_POOL_FIXED_DEFINE``: ``count`` buffers of ``size`` data bytes each."""
+
+    __slots__ = ("k", "name", "count", "size", "user_data_size", "destroy", "storage", "_mv",
+                 "bufs", "_free", "_uninit", "wait_q", "_avail", "min_avail", "alloc_total",
+                 "alloc_failures", "__weakref__")
+
+    def __init__(self, k: Kernel, name: str, count: int, size: int, user_data_size: int = 4,
+                 destroy: Callable[[NetBuf], None] | None = None) -> None:
+        from .kernel.core import Kernel
+        if not isinstance(k, Kernel):
+            raise TypeError(f"NetBufPool: first argument must be the Kernel, got {k!r}")
+        for what, v in (("count", count), ("size", size), ("user_data_size", user_data_size)):
+            if not isinstance(v, int) or v < 0 or (what == "count" and v < 1):
+                raise ValueError(f"NetBufPool {name!r}: {what} must be a "
+                                 f"{'positive' if what == 'count' else 'non-negative'} int, "
+                                 f"got {v!r}")
+        if count > 0xFFFF:
+            raise ValueError(f"NetBufPool {name!r}: count {count} exceeds the uint16_t "
+                             "buf_count of struct net_buf_pool")
+        self.k = k
+        self.name = name
+        self.count = count
+        self.size = size
+        self.user_data_size = user_data_size
+        self.destroy = destroy
+        self.storage = bytearray(count * size)
+        self._mv = memoryview(self.storage)
+        self.bufs = [NetBuf(self, i) for i in range(count)]
+        self._free: list[NetBuf] = []       # the pool's LIFO of freed buffers
+        self._uninit = count                # buffers never handed out yet
+        self.wait_q = WaitQ(self)
+        self._avail = count
+        self.min_avail = count
+        self.alloc_total = 0
+        self.alloc_failures = 0
+        k._pools.append(self)
+        k.register(self)
+
+    @property
+    def avail_count(self) -> int:
+        """Buffers not currently allocated."""
+        return self._avail
+
+    def alloc(self, timeout: Timeout = K_NO_WAIT) -> NetBuf | None:
+        """``net_buf_alloc``: a buffer with one reference, or None (NULL) on timeout."""
+        return self._alloc(self.size, timeout)
+
+    def alloc_len(self, size: int, timeout: Timeout = K_NO_WAIT) -> NetBuf | None:
+        """``net_buf_alloc_len``: a fixed pool gives at most its data size."""
+        return self._alloc(min(size, self.size), timeout)
+
+    def _alloc(self, size: int, timeout: Timeout) -> NetBuf | None:
+        # Allocation order of net_buf_alloc_len: while some buffers were never used, a freed
+        # one is reused first (LIFO), else the next unused one in index order; after that
+        # only the LIFO, waiting up to the timeout.
+        if self._uninit:
+            if self._uninit < self.count and self._free:
+                buf = self._free.pop()
+            else:
+                buf = self.bufs[self.count - self._uninit]
+                self._uninit -= 1
+        elif self._free:
+            buf = self._free.pop()
+        else:
+            k = self.k
+            if k._in_isr:
+                k._check_isr_timeout(timeout, "lib/net_buf/buf.c")
+            if timeout.ticks(k.ticks_per_sec) == 0 and not timeout.is_absolute:
+                self.alloc_failures += 1
+                return None
+            if k._current is None or k._in_isr:
+                k._thread_only(f"net_buf_alloc from pool {self.name!r} with a timeout")
+            if k._pend(self.wait_q, timeout) != 0:
+                self.alloc_failures += 1
+                return None
+            buf = k._current.data
+        buf._ref = 1
+        buf.flags = 0
+        buf.frags = None
+        buf.size = size
+        buf.len = 0
+        buf._head = buf._base
+        self._avail -= 1
+        if self._avail < self.min_avail:
+            self.min_avail = self._avail
+        self.alloc_total += 1
+        f = sys._getframe(2)
+        buf.alloc_site = (f.f_code.co_filename, f.f_lineno, f.f_code.co_name)
+        buf.alloc_thread = self.k._current
+        buf.alloc_time = self.k._now
+        return buf
+
+    def _release(self, buf: NetBuf) -> None:
+        self._avail += 1
+        if self.destroy is not None:
+            self.destroy(buf)
+        else:
+            self._put_free(buf)
+
+    def _put_free(self, buf: NetBuf) -> None:
+        """``net_buf_destroy``: back onto the free LIFO, or straight to a waiting allocator.
+
+        Like any put to a ``k_lifo`` it is a reschedule point."""
+        k = self.k
+        if self.wait_q:
+            k._wake(self.wait_q.first(), 0, buf)
+        else:
+            self._free.append(buf)
+        k._resched()
+
+    def outstanding(self) -> list[NetBuf]:
+        """Buffers currently holding references (leaks, at the end of a run)."""
+        return [b for b in self.bufs if b._ref]
+
+    def __repr__(self) -> str:
+        return (f"<NetBufPool {self.name!r} {self._avail}/{self.count} free, "
+                f"{self.size} B each>")
+
+
+class NetBuf:
+    """``struct net_buf``: data is ``pool.storage[_head:_head+len]`` within its slot."""
+
+    __slots__ = ("pool", "index", "_ref", "_base", "_head", "len", "size", "frags",
+                 "user_data", "flags", "alloc_site", "alloc_thread", "alloc_time")
+
+    def __init__(self, pool: NetBufPool, index: int) -> None:
+        self.pool = pool
+        self.index = index
+        self._ref = 0
+        self._base = index * pool.size
+        self._head = self._base
+        self.len = 0
+        self.size = pool.size
+        self.frags: NetBuf | None = None
+        self.user_data = bytearray(pool.user_data_size)
+        self.flags = 0
+        self.alloc_site: tuple[str, int, str] | None = None
+        self.alloc_thread: Thread | None = None
+        self.alloc_time = 0
+
+    # ------------------------------------------------------------ errors
+    def _fail(self, expr: str, detail: str, where: str = _SRC) -> NetBufError:
+        return NetBufError(expr, where, f"{self._label()}: {detail}")
+
+    def _label(self) -> str:
+        return f"net_buf #{self.index} of pool {self.pool.name!r}"
+
+    def _alive(self, op: str) -> None:
+        if not self._ref:
+            raise self._fail("buf->ref", f"{op} on a freed buffer (use after free)",
+                             "lib/net_buf/buf.c")
+
+    # ------------------------------------------------------------ refcount
+    @property
+    def refcount(self) -> int:
+        """The reference count (``buf->ref``, 8 bits)."""
+        return self._ref
+
+    def ref(self) -> NetBuf:
+        """``net_buf_ref``: one more reference; returns the buffer."""
+        if not self._ref:
+            raise self._fail("buf->ref", "net_buf_ref on a freed buffer (use after free)",
+                             "lib/net_buf/buf.c")
+        if self._ref == 255:
+            raise self._fail("buf->ref < UINT8_MAX", "reference count overflows its 8 bits",
+                             "lib/net_buf/buf.c")
+        self._ref += 1
+        return self
+
+    def unref(self) -> None:
+        """``net_buf_unref``: drop a reference; at zero free it and continue down the chain."""
+        buf: NetBuf | None = self
+        while buf is not None:
+            if not buf._ref:
+                raise buf._fail("buf->ref", "net_buf_unref of a buffer already freed "
+                                "(double free)", "lib/net_buf/buf.c")
+            buf._ref -= 1
+            if buf._ref:
+                return
+            frags = buf.frags
+            buf.frags = None
+            buf.pool._release(buf)
+            buf = frags
+
+    def destroy(self) -> None:
+        """``net_buf_destroy``: hand a freed buffer back to its pool (from a destroy
+        callback)."""
+        if self._ref:
+            raise self._fail("buf->ref == 0", "net_buf_destroy of a buffer still referenced",
+                             "lib/net_buf/buf.c")
+        self.pool._put_free(self)
+
+    # ------------------------------------------------------------ geometry
+    @property
+    def data(self) -> memoryview:
+        """The current bytes: a writable view of the pool's storage, never a copy."""
+        self._alive("data")
+        return self.pool._mv[self._head:self._head + self.len]
+
+    def headroom(self) -> int:
+        """``net_buf_headroom``."""
+        return self._head - self._base
+
+    def tailroom(self) -> int:
+        """``net_buf_tailroom``."""
+        return self.size - (self._head - self._base) - self.len
+
+    def max_len(self) -> int:
+        """``net_buf_max_len``: room from the data start to the end."""
+        return self.size - (self._head - self._base)
+
+    def reserve(self, reserve: int) -> None:
+        """``net_buf_reserve``: headroom on an empty buffer."""
+        self._alive("net_buf_reserve")
+        if self.len:
+            raise self._fail("buf->len == 0U", f"reserve({reserve}) on a buffer holding "
+                             f"{self.len} bytes")
+        if reserve > self.size or reserve < 0:
+            raise self._fail("buf->size >= reserve", f"reserve({reserve}) beyond size "
+                             f"{self.size}")
+        self._head = self._base + reserve
+
+    def reset(self) -> None:
+        """``net_buf_reset``: empty, no headroom."""
+        self._alive("net_buf_reset")
+        if self.frags is not None:
+            raise self._fail("buf->frags == NULL", "reset of a buffer with fragments",
+                             "lib/net_buf/buf.c")
+        self.len = 0
+        self._head = self._base
+
+    def __len__(self) -> int:
+        return self.len
+
+    def __bytes__(self) -> bytes:
+        return bytes(self.data)
+
+    def __repr__(self) -> str:
+        return (f"<NetBuf #{self.index} pool={self.pool.name!r} ref={self._ref} "
+                f"len={self.len} size={self.size}>")
+
+    # ------------------------------------------------------------ add (tail)
+    def _tail(self, n: int, op: str) -> int:
+        if not self._ref:
+            self._alive(op)
+        if n < 0 or self.size - (self._head - self._base) - self.len < n:
+            raise self._fail("net_buf_simple_tailroom(buf) >= len",
+                             f"{op} of {n} bytes exceeds the tailroom of "
+                             f"{self.tailroom()} (len {self.len}, size {self.size})")
+        start = self._head + self.len
+        self.len += n
+        return start
+
+    def add(self, n: int) -> memoryview:
+        """``net_buf_add``: extend the data by ``n`` bytes; returns a view of them."""
+        start = self._tail(n, "net_buf_add")
+        return self.pool._mv[start:start + n]
+
+    def add_mem(self, mem: bytes | bytearray | memoryview) -> memoryview:
+        """``net_buf_add_mem``: copy ``mem`` to the end of the data."""
+        n = len(mem)
+        start = self._tail(n, "net_buf_add_mem")
+        self.pool.storage[start:start + n] = mem
+        self.pool.k.bytes_copied += n
+        return self.pool._mv[start:start + n]
+
+    def add_u8(self, value: int) -> None:
+        """``net_buf_add_u8``."""
+        self.pool.storage[self._tail(1, "net_buf_add_u8")] = value & 0xFF
+
+    # ------------------------------------------------------------ push (head)
+    def _push(self, n: int, op: str) -> int:
+        if not self._ref:
+            self._alive(op)
+        if n < 0 or self._head - self._base < n:
+            raise self._fail("net_buf_simple_headroom(buf) >= len",
+                             f"{op} of {n} bytes exceeds the headroom of {self.headroom()}")
+        self._head -= n
+        self.len += n
+        return self._head
+
+    def push(self, n: int) -> memoryview:
+        """``net_buf_push``: prepend ``n`` bytes; returns a view of the new start."""
+        start = self._push(n, "net_buf_push")
+        return self.pool._mv[start:start + n]
+
+    def push_mem(self, mem: bytes | bytearray | memoryview) -> memoryview:
+        """``net_buf_push_mem``: copy ``mem`` in front of the data."""
+        n = len(mem)
+        start = self._push(n, "net_buf_push_mem")
+        self.pool.storage[start:start + n] = mem
+        self.pool.k.bytes_copied += n
+        return self.pool._mv[start:start + n]
+
+    def push_u8(self, value: int) -> None:
+        """``net_buf_push_u8``."""
+        self.pool.storage[self._push(1, "net_buf_push_u8")] = value & 0xFF
+
+    # ------------------------------------------------------------ pull (head)
+    def _pull(self, n: int, op: str) -> int:
+        if not self._ref:
+            self._alive(op)
+        if n < 0 or self.len < n:
+            raise self._fail("buf->len >= len", f"{op} of {n} bytes from {self.len}")
+        start = self._head
+        self._head += n
+        self.len -= n
+        return start
+
+    def pull(self, n: int) -> memoryview:
+        """``net_buf_pull``: drop ``n`` bytes from the start; returns the new data view."""
+        self._pull(n, "net_buf_pull")
+        return self.pool._mv[self._head:self._head + self.len]
+
+    def pull_mem(self, n: int) -> memoryview:
+        """``net_buf_pull_mem``: drop ``n`` bytes from the start; returns a view of them."""
+        start = self._pull(n, "net_buf_pull_mem")
+        return self.pool._mv[start:start + n]
+
+    def pull_u8(self) -> int:
+        """``net_buf_pull_u8``."""
+        return self.pool.storage[self._pull(1, "net_buf_pull_u8")]
+
+    # ------------------------------------------------------------ remove (tail)
+    def _remove(self, n: int, op: str) -> int:
+        if not self._ref:
+            self._alive(op)
+        if n < 0 or self.len < n:
+            raise self._fail("buf->len >= len", f"{op} of {n} bytes from {self.len}")
+        self.len -= n
+        return self._head + self.len
+
+    def remove_mem(self, n: int) -> memoryview:
+        """``net_buf_remove_mem``: drop ``n`` bytes from the end; returns a view of them."""
+        start = self._remove(n, "net_buf_remove_mem")
+        return self.pool._mv[start:start + n]
+
+    remove = remove_mem
+
+    def remove_u8(self) -> int:
+        """``net_buf_remove_u8``."""
+        return self.pool.storage[self._remove(1, "net_buf_remove_u8")]
+
+    # ------------------------------------------------------------ copies
+    def clone(self, timeout: Timeout = K_NO_WAIT) -> NetBuf | None:
+        """``net_buf_clone``: a new buffer from the same pool holding a copy of the data
+        (fixed pools cannot share data), with the same headroom; None on timeout."""
+        self._alive("net_buf_clone")
+        c = self.pool._alloc(self.size, timeout)
+        if c is None:
+            return None
+        c._head = c._base + (self._head - self._base)
+        c.add_mem(self.pool._mv[self._head:self._head + self.len])
+        return c
+
+    def linearize(self, dst: bytearray | memoryview | None = None, offset: int = 0,
+                  len: int | None = None) -> int | bytes:  # noqa: A002 - C parameter name
+        """``net_buf_linearize``: copy ``len`` bytes of the chain from ``offset`` into
+        ``dst`` and return the count; without ``dst`` return the bytes."""
+        self._alive("net_buf_linearize")
+        want = self.frags_len() - offset if len is None else len
+        if dst is not None:
+            want = min(want, memoryview(dst).nbytes)
+        out = bytearray()
+        frag: NetBuf | None = self
+        while frag is not None and offset >= frag.len:
+            offset -= frag.len
+            frag = frag.frags
+        while frag is not None and want > 0:
+            chunk = min(want, frag.len - offset)
+            out += frag.pool._mv[frag._head + offset:frag._head + offset + chunk]
+            want -= chunk
+            offset = 0
+            frag = frag.frags
+        self.pool.k.bytes_copied += out.__len__()
+        if dst is None:
+            return bytes(out)
+        memoryview(dst)[:out.__len__()] = out
+        return out.__len__()
+
+    # ------------------------------------------------------------ chains
+    def frag_last(self) -> NetBuf:
+        """``net_buf_frag_last``."""
+        buf = self
+        while buf.frags is not None:
+            buf = buf.frags
+        return buf
+
+    def frags_len(self) -> int:
+        """``net_buf_frags_len``: bytes in this buffer and the fragments after it."""
+        total = 0
+        buf: NetBuf | None = self
+        while buf is not None:
+            total += buf.len
+            buf = buf.frags
+        return total
+
+    def frag_add(self, frag: NetBuf) -> None:
+        """``net_buf_frag_add``: append ``frag`` (and its chain) at the end of this chain,
+        taking over the caller's reference to it."""
+        self._alive("net_buf_frag_add")
+        frag._alive("net_buf_frag_add (fragment)")
+        self.frag_last().frags = frag
+
+    def frag_insert(self, frag: NetBuf) -> None:
+        """``net_buf_frag_insert``: insert ``frag``'s chain right after this buffer."""
+        self._alive("net_buf_frag_insert")
+        frag._alive("net_buf_frag_insert (fragment)")
+        if self.frags is not None:
+            frag.frag_last().frags = self.frags
+        self.frags = frag
+
+    def frag_del(self, frag: NetBuf) -> NetBuf | None:
+        """``net_buf_frag_del(self, frag)``: unlink the fragment after this buffer and unref
+        it; returns the fragment that followed it."""
+        return frag_del(self, frag)
+
+
+def frag_del(parent: NetBuf | None, frag: NetBuf) -> NetBuf | None:
+    """``net_buf_frag_del``: ``parent`` may be None when ``frag`` heads its chain."""
+    if parent is not None and parent.frags is not frag:
+        raise parent._fail("parent->frags == frag", f"frag_del of {frag._label()} which "
+                           "is not the next fragment", "lib/net_buf/buf.c")
+    frag._alive("net_buf_frag_del")
+    nxt = frag.frags
+    if parent is not None:
+        parent.frags = nxt
+    frag.frags = None
+    frag.unref()
+    return nxt
+
+
+def _make_int_ops() -> None:
+    """Generate ``add/push/pull/remove_{le,be}{16,24,32,40,48,64}`` (net/buf.h)."""
+    for bits in (16, 24, 32, 40, 48, 64):
+        n = bits // 8
+        mask = (1 << bits) - 1
+        for order in ("little", "big"):
+            tag = f"{'le' if order == 'little' else 'be'}{bits}"
+
+            def add(self: NetBuf, value: int, n: int = n, order: str = order,
+                    mask: int = mask, op: str = f"net_buf_add_{tag}") -> None:
+                start = self._tail(n, op)
+                self.pool.storage[start:start + n] = (value & mask).to_bytes(n, order)
+
+            def push(self: NetBuf, value: int, n: int = n, order: str = order,
+                     mask: int = mask, op: str = f"net_buf_push_{tag}") -> None:
+                start = self._push(n, op)
+                self.pool.storage[start:start + n] = (value & mask).to_bytes(n, order)
+
+            def pull(self: NetBuf, n: int = n, order: str = order,
+                     op: str = f"net_buf_pull_{tag}") -> int:
+                start = self._pull(n, op)
+                return int.from_bytes(self.pool.storage[start:start + n], order)
+
+            def remove(self: NetBuf, n: int = n, order: str = order,
+                       op: str = f"net_buf_remove_{tag}") -> int:
+                start = self._remove(n, op)
+                return int.from_bytes(self.pool.storage[start:start + n], order)
+
+            for verb, fn, what in (("add", add, "append"), ("push", push, "prepend"),
+                                   ("pull", pull, "take from the start"),
+                                   ("remove", remove, "take from the end")):
+                fn.__name__ = f"{verb}_{tag}"
+                fn.__qualname__ = f"NetBuf.{verb}_{tag}"
+                fn.__doc__ = f"``net_buf_{verb}_{tag}``: {what} a {bits}-bit {order}-endian " \
+                             "integer."
+                setattr(NetBuf, fn.__name__, fn)
+
+
+_make_int_ops()

@@ -1,0 +1,71 @@
+"""``struct packet_event_queue``: a ``k_msgq`` of (sink, buffer) events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .. import errno
+from ..kernel.msgq import MsgQ
+from ..kernel.time_units import K_NO_WAIT, Timeout
+from .sink import execute_handler
+from .stats import QueueStats, stats_of
+
+if TYPE_CHECKING:
+    from ..kernel.core import Kernel
+
+
+class PacketEventQueue:
+    """``PACKET_EVENT_QUEUE_DEFINE(name, size)``: ``size`` events at most."""
+
+    __slots__ = ("k", "name", "size", "msgq", "_stats", "__weakref__")
+
+    def __init__(self, k: Kernel, name: str, size: int = 10) -> None:
+        from ..kernel.core import Kernel
+        if not isinstance(k, Kernel):
+            raise TypeError(f"PacketEventQueue: first argument must be the Kernel, got {k!r}")
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"PacketEventQueue: name must be a non-empty str, got {name!r}")
+        if not isinstance(size, int) or size < 1:
+            raise ValueError(f"PacketEventQueue {name!r}: size must be a positive int, "
+                             f"got {size!r}")
+        self.k = k
+        self.name = name
+        self.size = size
+        # struct packet_event is two pointers; K_MSGQ_DEFINE(name##_msgq, ..., size, 4)
+        self.msgq = MsgQ(k, f"{name}_msgq", 2 * k.board.pointer_size, size)
+        self._stats = QueueStats() if k.config.enabled("PACKET_IO_STATS") else None
+        k.register(self)
+
+    @property
+    def stats(self) -> QueueStats:
+        """``processed_count`` (needs ``PACKET_IO_STATS=y``)."""
+        return stats_of(self, self._stats)
+
+    def reset_stats(self) -> None:
+        """Clear ``processed_count``."""
+        stats_of(self, self._stats).reset()
+
+    def process(self, timeout: Timeout = K_NO_WAIT) -> int:
+        """``packet_event_process``: 0 after one event's handler ran and its reference was
+        dropped; ``-EAGAIN`` if no event arrived in time; ``-EFAULT`` if the handler
+        released the buffer itself."""
+        ret, event = self.msgq.get(timeout)
+        if ret != 0:
+            return -errno.EAGAIN
+        ret = execute_handler(event[0], event[1])
+        if ret == 0 and self._stats is not None:
+            self._stats.processed_count += 1
+        return ret
+
+    @property
+    def depth(self) -> int:
+        """Events waiting now."""
+        return len(self.msgq.buf)
+
+    @property
+    def high_water(self) -> int:
+        """Most events ever waiting at once."""
+        return self.msgq.high_water
+
+    def __repr__(self) -> str:
+        return f"<PacketEventQueue {self.name!r} {len(self.msgq.buf)}/{self.size}>"

@@ -1,0 +1,181 @@
+"""``struct packet_source`` and ``packet_source_send`` (subsys/packet_io/packet_io.c).
+
+A send takes the source's spinlock (masking interrupts), then for each connected sink in
+list order takes a reference and either runs an immediate sink's handler or puts a
+``(sink, buf)`` event on a queued sink's queue with whatever remains of the send's total
+time budget. A thread readied meanwhile runs only at the next reschedule point after the
+unlock (see docs/fidelity.md).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .. import errno
+from ..errors import KernelAssertionError
+from ..kernel.time_units import K_FOREVER, K_NO_WAIT, K_TICKS, Timeout
+from .sink import packet_io_log, report_fault
+from .stats import SourceStats, stats_of
+
+if TYPE_CHECKING:
+    from ..kernel.core import Kernel
+    from ..net_buf import NetBuf
+    from .connection import PacketConnection
+    from .sink import PacketSink
+
+
+class PacketSource:
+    """``PACKET_SOURCE_DEFINE(name)``: ``PacketSource(k, name)``."""
+
+    __slots__ = ("k", "name", "conns", "sinks", "_stats", "_lock_owner", "__weakref__")
+
+    def __init__(self, k: Kernel, name: str) -> None:
+        from ..kernel.core import Kernel
+        if not isinstance(k, Kernel):
+            raise TypeError(f"PacketSource: first argument must be the Kernel, got {k!r}")
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"PacketSource: name must be a non-empty str, got {name!r}")
+        self.k = k
+        self.name = name
+        self.conns: list[PacketConnection] = []  # the source's connection list, in order
+        self.sinks: list[PacketSink] = []        # the same, as sinks (the send loop's view)
+        self._stats = SourceStats() if k.config.enabled("PACKET_IO_STATS") else None
+        self._lock_owner: object = None
+        k.register(self)
+
+    @property
+    def stats(self) -> SourceStats:
+        """``send_count`` and ``queued_total`` (needs ``PACKET_IO_STATS=y``)."""
+        return stats_of(self, self._stats)
+
+    def reset_stats(self) -> None:
+        """``packet_source_reset_stats``."""
+        stats_of(self, self._stats).reset()
+
+    def send(self, buf: NetBuf | None, timeout: Timeout = K_NO_WAIT) -> int:
+        """``packet_source_send``: the number of sinks that took the packet; ``-EINVAL``
+        without a buffer. The caller's reference is left alone."""
+        k = self.k
+        # sys_timepoint_calc: the end of the total budget (None: never; 0: no waiting).
+        if timeout is K_NO_WAIT:
+            end = 0
+        else:
+            ticks = timeout.ticks(k.ticks_per_sec)
+            if ticks == -1:
+                end = None
+            elif ticks == 0 and not timeout.is_absolute:
+                end = 0
+            elif timeout.is_absolute:
+                end = ticks
+            else:
+                end = k._now // k._upt + ticks
+        if buf is None:
+            return -errno.EINVAL
+        stats = self._stats
+        if stats is not None:
+            stats.send_count += 1
+        cur = k._current
+        masked = cur is not None and not k._in_isr
+        if k.spin_validate:
+            self._lock_check()
+        if masked:
+            cur.irq_locks += 1
+        delivered = 0
+        tracer = k._tracer
+        try:
+            for sink in self.sinks:
+                if not buf._ref:
+                    buf._alive("net_buf_ref")
+                if buf._ref == 255:
+                    buf.ref()               # raises the overflow error
+                buf._ref += 1
+                if sink._immediate:
+                    handler = sink.handler
+                    if handler is None:
+                        buf.unref()
+                        continue
+                    handler(sink, buf)
+                    if sink._stats is not None:
+                        sink._stats.handled_count += 1
+                    if not buf._ref:
+                        report_fault(sink, buf)
+                        continue
+                    if buf._ref > 1:
+                        buf._ref -= 1
+                    else:
+                        buf.unref()
+                    delivered += 1
+                    if tracer is not None:
+                        tracer("deliver", self.name, sink.name, buf.index, buf.len)
+                else:
+                    mq = sink.queue.msgq
+                    if len(mq.buf) < mq.max_msgs and not k._in_isr:
+                        if mq.wait_q:       # the processing thread waits: hand it over
+                            k._wake(mq.wait_q.first(), 0, (sink, buf))
+                        else:
+                            mq.buf.append((sink, buf))
+                            if len(mq.buf) > mq.high_water:
+                                mq.high_water = len(mq.buf)
+                        ret = 0
+                    else:
+                        ret = mq.put((sink, buf), _remaining(k, end))
+                    if ret == 0:
+                        delivered += 1
+                        if tracer is not None:
+                            tracer("enqueue", self.name, sink.name, buf.index, buf.len)
+                    else:
+                        buf.unref()
+                        if sink._stats is not None:
+                            sink._stats.dropped_count += 1
+                        if tracer is not None:
+                            tracer("drop", self.name, sink.name, buf.index,
+                                   -errno.ENOBUFS if ret == -errno.ENOMSG else ret)
+        finally:
+            self._lock_owner = None
+            if masked:
+                cur.irq_locks -= 1
+                if not cur.irq_locks and k._heap and k._heap[0][0] * k._upt <= k._now:
+                    k._irq_unlocked()
+        if stats is not None:
+            stats.queued_total += delivered
+        return delivered
+
+    def send_consume(self, buf: NetBuf | None, timeout: Timeout = K_NO_WAIT) -> int:
+        """``packet_source_send_consume``: like ``send``, then drops the caller's reference;
+        ``-EINVAL`` for a missing buffer or one whose count is already 0."""
+        if buf is None:
+            return -errno.EINVAL
+        if not buf._ref:
+            packet_io_log(self.k).err("Buffer has zero reference count, cannot consume")
+            return -errno.EINVAL
+        ret = self.send(buf, timeout)
+        buf.unref()
+        return ret
+
+    def _lock_check(self) -> None:
+        k = self.k
+        ctx = k._current if k._current is not None and not k._in_isr else k
+        if self._lock_owner is ctx:
+            raise KernelAssertionError(
+                "z_spin_lock_valid(l)", "include/zephyr/spinlock.h",
+                f"Recursive spinlock: a handler sent again on source {self.name!r} while its "
+                "send holds the source's lock")
+        self._lock_owner = ctx
+
+    @property
+    def connections(self) -> list[PacketConnection]:
+        """The source's connections in delivery order."""
+        return list(self.conns)
+
+    def __repr__(self) -> str:
+        return f"<PacketSource {self.name!r} -> {[s.name for s in self.sinks]}>"
+
+
+def _remaining(k: Kernel, end: int | None) -> Timeout:
+    """``sys_timepoint_timeout``: what remains of the budget (K_NO_WAIT once expired)."""
+    if end is None:
+        return K_FOREVER
+    if end == 0:
+        return K_NO_WAIT
+    left = end - k._now // k._upt
+    return K_TICKS(left) if left > 0 else K_NO_WAIT

@@ -1,0 +1,60 @@
+"""Counters kept with ``CONFIG_PACKET_IO_STATS=y`` (include/zephyr/packet_io/packet_io.h)."""
+
+from __future__ import annotations
+
+
+class SourceStats:
+    """``send_count``: sends attempted; ``queued_total``: deliveries, immediate included."""
+
+    __slots__ = ("send_count", "queued_total")
+
+    def __init__(self) -> None:
+        self.send_count = 0
+        self.queued_total = 0
+
+    def reset(self) -> None:
+        self.send_count = self.queued_total = 0
+
+    def __repr__(self) -> str:
+        return f"SourceStats(send_count={self.send_count}, queued_total={self.queued_total})"
+
+
+class SinkStats:
+    """``handled_count``: handler runs; ``dropped_count``: packets its queue refused."""
+
+    __slots__ = ("handled_count", "dropped_count")
+
+    def __init__(self) -> None:
+        self.handled_count = 0
+        self.dropped_count = 0
+
+    def reset(self) -> None:
+        self.handled_count = self.dropped_count = 0
+
+    def __repr__(self) -> str:
+        return (f"SinkStats(handled_count={self.handled_count}, "
+                f"dropped_count={self.dropped_count})")
+
+
+class QueueStats:
+    """``processed_count``: events whose handler ran and returned cleanly."""
+
+    __slots__ = ("processed_count",)
+
+    def __init__(self) -> None:
+        self.processed_count = 0
+
+    def reset(self) -> None:
+        self.processed_count = 0
+
+    def __repr__(self) -> str:
+        return f"QueueStats(processed_count={self.processed_count})"
+
+
+def stats_of(obj: object, stats: object) -> object:
+    """The stats object, or a clear error when ``CONFIG_PACKET_IO_STATS`` is off."""
+    if stats is None:
+        raise AttributeError(f"{type(obj).__name__} {getattr(obj, 'name', '')!r} has no stats: "
+                             "they exist only with CONFIG_PACKET_IO_STATS=y "
+                             "(Kernel(config={'PACKET_IO_STATS': True}))")
+    return stats
