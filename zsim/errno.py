@@ -1,8 +1,9 @@
 """Zephyr's errno numbers (lib/libc/minimal/include/errno.h).
 
-picolibc and newlib, the other libcs Zephyr links, use the same numbers; a native_sim build
-links Zephyr's libc too, so these apply on every board zsim profiles (see
-``docs/fidelity.md``). Import as ``from zsim import errno`` and use ``-errno.EAGAIN``.
+picolibc and newlib use the same numbers. zsim returns these on every board, native_sim
+included, although a real native_sim build that links the host's C library returns the host's
+numbers (Linux: ENOMSG 42, EALREADY 114, ...); see ``docs/fidelity.md``. Import as
+``from zsim import errno`` and compare with ``-errno.EAGAIN``.
 """
 
 EPERM = 1

@@ -92,6 +92,10 @@ class NetBufPool:
             k = self.k
             if k._in_isr:
                 k._check_isr_timeout(timeout, "lib/net_buf/buf.c")
+            if k._sys_work_q is not None and k._current is k._sys_work_q.thread:
+                # v3.7 discards the timeout in the system work queue: it may not block
+                # (lib/net_buf/buf.c, net_buf_alloc_len; removed again in v4.1).
+                timeout = K_NO_WAIT
             if timeout.ticks(k.ticks_per_sec) == 0 and not timeout.is_absolute:
                 self.alloc_failures += 1
                 return None

@@ -6,6 +6,8 @@ Log lines follow subsys/logging/log_output.c with timestamps on:
 
 from __future__ import annotations
 
+import sys
+
 from typing import TYPE_CHECKING, Callable, TextIO
 
 if TYPE_CHECKING:
@@ -85,8 +87,15 @@ class Logger:
             return
         if args:
             msg = msg % args
+        if lvl == LOG_LEVEL_DBG:        # CONFIG_LOG_FUNC_NAME_PREFIX_DBG defaults to y
+            msg = f"{sys._getframe(2).f_code.co_name}: {msg}"
         k = self.kernel
-        stamp = format_timestamp(k.cycle_get(), k.hw_cycles_per_sec)
+        # log_core.c: the hardware cycle counter timestamps logs when it runs at 1 MHz or
+        # less; a faster clock gives way to millisecond uptime.
+        if k.hw_cycles_per_sec > 1_000_000:
+            stamp = format_timestamp(k.uptime_get(), 1000)
+        else:
+            stamp = format_timestamp(k.cycle_get(), k.hw_cycles_per_sec)
         k.console.write(f"{stamp} <{_TAGS[lvl]}> {self.name}: {msg}\n")
 
     def err(self, msg: str, *args: object) -> None:

@@ -80,7 +80,8 @@ class Kernel:
         self.config = load_config(config, self.board)
         cfg = self.config
         self.ticks_per_sec = int(cfg.get("SYS_CLOCK_TICKS_PER_SEC") or self.board.ticks_per_sec)
-        self.hw_cycles_per_sec = int(self.board.hw_cycles_per_sec)
+        self.hw_cycles_per_sec = int(cfg.get("SYS_CLOCK_HW_CYCLES_PER_SEC")
+                                     or self.board.hw_cycles_per_sec)
         units = lcm(self.ticks_per_sec, self.hw_cycles_per_sec)
         self.units_per_sec = units
         self._upt = units // self.ticks_per_sec      # time units per tick

@@ -39,9 +39,11 @@ class Spinlock:
         """``k_spin_lock``: returns the key to give back to ``unlock``."""
         k = self.k
         ctx = self._context()
-        if k.spin_validate and self.owner is ctx:
+        if k.spin_validate and self.owner is not None:
+            # z_spin_lock_valid: on one CPU, any second lock while held is invalid (a
+            # thread re-locking, or an ISR taking a lock its interrupted thread holds).
             raise KernelAssertionError("z_spin_lock_valid(l)", "include/zephyr/spinlock.h",
-                                       f"Recursive spinlock {self.name or hex(id(self))}")
+                                       f"Invalid spinlock {self.name or hex(id(self))}")
         self.owner = ctx
         cur = k._current
         if cur is not None and not k._in_isr:

@@ -19,7 +19,8 @@ __all__ = [
     "PacketConnection", "PacketEventQueue", "PacketSink", "PacketSource", "QueueStats",
     "SinkMode", "SinkStats", "SourceStats", "connect", "execute_handler",
     "packet_connection_add", "packet_connection_remove", "packet_event_process",
-    "packet_source_send", "packet_source_send_consume",
+    "packet_sink_get_stats", "packet_sink_reset_stats", "packet_source_get_stats",
+    "packet_source_reset_stats", "packet_source_send", "packet_source_send_consume",
 ]
 
 
@@ -53,3 +54,31 @@ def packet_connection_add(conn: PacketConnection | None) -> int:
 def packet_connection_remove(conn: PacketConnection | None) -> int:
     """``packet_connection_remove``; ``-EINVAL`` for a missing connection."""
     return -errno.EINVAL if conn is None else conn.remove()
+
+
+def packet_source_get_stats(src: PacketSource | None) -> tuple[int, int] | None:
+    """``packet_source_get_stats``: ``(send_count, queued_total)``; None for a missing
+    source."""
+    if src is None:
+        return None
+    return src.stats.send_count, src.stats.queued_total
+
+
+def packet_sink_get_stats(sink: PacketSink | None) -> tuple[int, int] | None:
+    """``packet_sink_get_stats``: ``(handled_count, dropped_count)``; None for a missing
+    sink."""
+    if sink is None:
+        return None
+    return sink.stats.handled_count, sink.stats.dropped_count
+
+
+def packet_source_reset_stats(src: PacketSource | None) -> None:
+    """``packet_source_reset_stats``: does nothing for a missing source."""
+    if src is not None:
+        src.reset_stats()
+
+
+def packet_sink_reset_stats(sink: PacketSink | None) -> None:
+    """``packet_sink_reset_stats``: does nothing for a missing sink."""
+    if sink is not None:
+        sink.reset_stats()

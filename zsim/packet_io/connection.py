@@ -16,15 +16,25 @@ class PacketConnection:
     """``struct packet_connection``: ``PacketConnection(src, sink)``, then ``add()`` /
     ``remove()`` at runtime (needs ``PACKET_IO_RUNTIME_OBSERVERS=y``)."""
 
-    __slots__ = ("source", "sink", "linked", "static", "symbol")
+    __slots__ = ("source", "_sink", "linked", "static", "symbol")
 
     def __init__(self, source: PacketSource | None, sink: PacketSink | None) -> None:
         self.source = source
-        self.sink = sink
+        self._sink = sink
         self.linked = False
         self.static = False
         self.symbol = (f"__connection_{source.name}_{sink.name}"
                        if source is not None and sink is not None else None)
+
+    @property
+    def sink(self) -> PacketSink | None:
+        return self._sink
+
+    @sink.setter
+    def sink(self, sink: PacketSink | None) -> None:
+        self._sink = sink
+        if self.linked and self.source is not None:
+            self.source.sinks[self.source.conns.index(self)] = sink
 
     def _gate(self, fn: str) -> None:
         k = (self.source or self.sink).k if (self.source or self.sink) else None

@@ -49,6 +49,8 @@ class PacketEventQueue:
         """``packet_event_process``: 0 after one event's handler ran and its reference was
         dropped; ``-EAGAIN`` if no event arrived in time; ``-EFAULT`` if the handler
         released the buffer itself."""
+        if self.msgq is None:
+            return -errno.EINVAL
         ret, event = self.msgq.get(timeout)
         if ret != 0:
             return -errno.EAGAIN

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 Handler = Callable[["PacketSink", "NetBuf"], Any]
 
 
+IMMEDIATE, QUEUED, NO_QUEUE, BAD_MODE = 0, 1, 2, 3   # PacketSink.kind
+
+
 class SinkMode(Enum):
     """Where a sink's handler runs."""
 
@@ -27,7 +30,7 @@ class PacketSink:
     """``PacketSink(k, name, handler, queue=None, user_data=None)``: queued when given a
     ``PacketEventQueue``, immediate otherwise (``PACKET_SINK_DEFINE_*``)."""
 
-    __slots__ = ("k", "name", "mode", "handler", "user_data", "queue", "_stats", "_immediate",
+    __slots__ = ("k", "name", "_mode", "handler", "user_data", "_queue", "_stats", "kind",
                  "__weakref__")
 
     def __init__(self, k: Kernel, name: str, handler: Handler | None,
@@ -46,12 +49,43 @@ class PacketSink:
         self.k = k
         self.name = name
         self.handler = handler
-        self.queue = queue
-        self.mode = SinkMode.QUEUED if queue is not None else SinkMode.IMMEDIATE
-        self._immediate = queue is None
+        self._queue = queue
+        self._mode = SinkMode.QUEUED if queue is not None else SinkMode.IMMEDIATE
+        self.kind = IMMEDIATE if queue is None else QUEUED
         self.user_data = user_data
         self._stats = SinkStats() if k.config.enabled("PACKET_IO_STATS") else None
         k.register(self)
+
+    @property
+    def mode(self) -> SinkMode:
+        """``SinkMode.IMMEDIATE`` or ``SinkMode.QUEUED``."""
+        return self._mode
+
+    @mode.setter
+    def mode(self, mode: SinkMode) -> None:
+        self._mode = mode
+        self._update_kind()
+
+    @property
+    def queue(self) -> PacketEventQueue | None:
+        """The event queue of a queued sink."""
+        return self._queue
+
+    @queue.setter
+    def queue(self, queue: PacketEventQueue | None) -> None:
+        self._queue = queue
+        self._update_kind()
+
+    def _update_kind(self) -> None:
+        # What a send does with this sink (subsys/packet_io/packet_io.c, deliver_to_sink):
+        # run the handler, queue an event, fail with -ENOSYS (queued without a queue) or
+        # with -ENOTSUP (an unknown mode).
+        if self._mode is SinkMode.IMMEDIATE:
+            self.kind = IMMEDIATE
+        elif self._mode is SinkMode.QUEUED:
+            self.kind = QUEUED if self._queue is not None else NO_QUEUE
+        else:
+            self.kind = BAD_MODE
 
     @property
     def stats(self) -> SinkStats:

@@ -84,12 +84,18 @@ class PacketSource:
         tracer = k._tracer
         try:
             for sink in self.sinks:
+                if sink is None:            # a connection without a sink is skipped
+                    continue
                 if not buf._ref:
                     buf._alive("net_buf_ref")
                 if buf._ref == 255:
                     buf.ref()               # raises the overflow error
                 buf._ref += 1
-                if sink._immediate:
+                kind = sink.kind
+                if kind > 1:                # -ENOSYS (queued, no queue) / -ENOTSUP (mode)
+                    buf.unref()
+                    continue
+                if kind == 0:
                     handler = sink.handler
                     if handler is None:
                         buf.unref()
@@ -154,13 +160,12 @@ class PacketSource:
 
     def _lock_check(self) -> None:
         k = self.k
-        ctx = k._current if k._current is not None and not k._in_isr else k
-        if self._lock_owner is ctx:
+        if self._lock_owner is not None:
             raise KernelAssertionError(
                 "z_spin_lock_valid(l)", "include/zephyr/spinlock.h",
-                f"Recursive spinlock: a handler sent again on source {self.name!r} while its "
-                "send holds the source's lock")
-        self._lock_owner = ctx
+                f"Invalid spinlock: source {self.name!r} is sent on while a send on it holds "
+                "its lock (a handler sending on its own source?)")
+        self._lock_owner = k._current if k._current is not None else k
 
     @property
     def connections(self) -> list[PacketConnection]:

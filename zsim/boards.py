@@ -1,0 +1,427 @@
+"""Board profiles: the per-board facts the simulator needs (clocks, memory, ABI, costs).
+
+A profile is one YAML file in a board directory. The shipped profiles live in the top-level
+``board_profiles/`` directory (inside the wheel: ``zsim/board_profiles``); users add or override
+boards with directories passed as ``extra`` or listed in ``ZSIM_BOARD_DIR``. Every file is
+checked against :data:`BOARD_SCHEMA` before use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.resources
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import jsonschema
+import yaml
+
+from zsim.errors import BoardError
+
+__all__ = [
+    "BOARD_SCHEMA",
+    "COST_KEYS",
+    "BoardProfile",
+    "board_dirs",
+    "known_boards",
+    "load_board",
+    "shipped_board_dir",
+]
+
+ENV_VAR = "ZSIM_BOARD_DIR"
+
+COST_KEYS = (
+    "thread_switch",
+    "msgq_put",
+    "msgq_get",
+    "sem_give",
+    "sem_take",
+    "net_buf_alloc",
+    "net_buf_unref",
+    "isr_entry_exit",
+    "timeout_add",
+)
+"""Kernel operations every profile prices, in CPU cycles."""
+
+_COUNT = {"type": "integer", "minimum": 1}
+
+BOARD_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "zsim board profile",
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "identifier",
+        "aliases",
+        "arch",
+        "cpu",
+        "cpu_clock_hz",
+        "sys_clock_ticks_per_sec",
+        "sys_clock_hw_cycles_per_sec",
+        "ram_kib",
+        "flash_kib",
+        "pointer_size",
+        "endianness",
+        "libc",
+        "errno_flavour",
+        "console",
+        "xip",
+        "costs",
+        "sources",
+    ],
+    "properties": {
+        # Twister platform name: board[/soc[/cluster[/variant]]]; empty segments as in
+        # "native_sim//64" are accepted by Zephyr's board-target syntax.
+        "identifier": {"type": "string", "pattern": r"^[A-Za-z0-9_.+-]+(/[A-Za-z0-9_.+-]*)*$"},
+        "aliases": {
+            "type": "array",
+            "uniqueItems": True,
+            "items": {"type": "string", "pattern": r"^[A-Za-z0-9_.+-]+(/[A-Za-z0-9_.+-]*)*$"},
+        },
+        "arch": {
+            "enum": [
+                "arc",
+                "arm",
+                "arm64",
+                "mips",
+                "posix",
+                "riscv",
+                "rx",
+                "sparc",
+                "x86",
+                "xtensa",
+            ],
+        },
+        "cpu": {"type": "string", "minLength": 1},
+        "cpu_clock_hz": _COUNT,
+        "sys_clock_ticks_per_sec": _COUNT,
+        "sys_clock_hw_cycles_per_sec": _COUNT,
+        "ram_kib": _COUNT,
+        "flash_kib": _COUNT,
+        "pointer_size": {"enum": [4, 8]},
+        "endianness": {"enum": ["little", "big"]},
+        # "external" is the host C library a native_sim build links by default.
+        "libc": {"enum": ["minimal", "picolibc", "newlib", "external"]},
+        # "zephyr": the numbers of lib/libc/minimal/include/errno.h (picolibc and newlib agree);
+        # "linux": the host's glibc numbers.
+        "errno_flavour": {"enum": ["zephyr", "linux"]},
+        "console": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["uart", "baud"],
+            "properties": {
+                "uart": {"type": "string", "minLength": 1},
+                "baud": {"type": "integer", "minimum": 0},  # 0: not a real line (a pty)
+            },
+        },
+        "xip": {"type": "boolean"},
+        "costs": {
+            "type": "object",
+            "required": [*COST_KEYS, "copy_bytes_per_cycle"],
+            "properties": {"copy_bytes_per_cycle": {"type": "number", "exclusiveMinimum": 0}},
+            "additionalProperties": {"type": "number", "minimum": 0},
+        },
+        "sources": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "minLength": 1},
+        },
+    },
+}
+"""JSON Schema every board profile file must satisfy."""
+
+_VALIDATOR = jsonschema.Draft202012Validator(BOARD_SCHEMA)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardProfile:
+    """One board: clocks, memory, ABI, console and kernel-operation costs (in CPU cycles)."""
+
+    identifier: str
+    aliases: tuple[str, ...]
+    arch: str
+    cpu: str
+    cpu_clock_hz: int
+    ticks_per_sec: int
+    hw_cycles_per_sec: int
+    ram_kib: int
+    flash_kib: int
+    pointer_size: int
+    endianness: str
+    libc: str
+    errno_flavour: str
+    console_uart: str
+    console_baud: int
+    xip: bool
+    costs: Mapping[str, float] = field(hash=False)
+    sources: tuple[str, ...] = ()
+    path: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "aliases", tuple(self.aliases))
+        object.__setattr__(self, "sources", tuple(self.sources))
+        object.__setattr__(self, "costs", MappingProxyType(dict(self.costs)))
+
+    def with_overrides(self, **fields: Any) -> BoardProfile:
+        """A copy with some fields replaced (``dataclasses.replace``), e.g. ``ram_kib=128``."""
+        try:
+            return dataclasses.replace(self, **fields)
+        except TypeError as exc:
+            raise BoardError(f"board {self.identifier}: bad override: {exc}") from None
+
+    def cost(self, op: str) -> float:
+        """Cycles for kernel operation ``op`` (0 when the profile does not price it)."""
+        return float(self.costs.get(op, 0))
+
+
+# --- locating profile directories -------------------------------------------------------
+
+
+def shipped_board_dir() -> Path:
+    """The directory of the profiles shipped with zsim (wheel first, then source checkout)."""
+    try:
+        packaged = importlib.resources.files("zsim") / "board_profiles"
+        if packaged.is_dir():
+            return Path(str(packaged))
+    except (ModuleNotFoundError, NotADirectoryError, TypeError, ValueError):  # pragma: no cover
+        pass
+    return Path(__file__).resolve().parent.parent / "board_profiles"
+
+
+def board_dirs(extra: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
+    """Profile directories, highest priority first: ``extra``, ``$ZSIM_BOARD_DIR``, shipped."""
+    if isinstance(extra, (str, os.PathLike)):
+        extra = [extra]
+    dirs = [Path(d) for d in extra]
+    dirs += [Path(d) for d in os.environ.get(ENV_VAR, "").split(os.pathsep) if d.strip()]
+    dirs.append(shipped_board_dir())
+    return dirs
+
+
+# --- reading and validating one file ----------------------------------------------------
+
+
+def _node_at(node: yaml.Node | None, path: Iterable[Any]) -> tuple[yaml.Node | None, bool]:
+    """Follow a JSON path through a composed YAML tree; (deepest node found, found all)."""
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            nxt = node.value[part] if part < len(node.value) else None
+        else:
+            nxt = None
+        if nxt is None:
+            return node, False
+        node = nxt
+    return node, True
+
+
+def _key_node(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        return next((k for k, _ in node.value if k.value == key), None)
+    return None
+
+
+def _line(node: yaml.Node | None) -> int | None:
+    return None if node is None else node.start_mark.line + 1
+
+
+def _json_path(parts: Iterable[Any]) -> str:
+    out = "$"
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out
+
+
+def _describe(err: jsonschema.ValidationError, root: yaml.Node | None) -> tuple[int, str]:
+    """(line, "key: problem") for one schema error."""
+    parts = list(err.absolute_path)
+    node, _ = _node_at(root, parts)
+    line = _line(node)
+    if err.validator == "required":
+        missing = next((r for r in err.validator_value if r not in err.instance), "?")
+        return line or 1, f"{_json_path([*parts, missing])}: missing required key"
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = set(err.schema.get("properties", {}))
+        extra = sorted(k for k in err.instance if k not in allowed)
+        if extra:
+            line = _line(_key_node(node, extra[0])) or line
+            names = ", ".join(extra)
+            expected = ", ".join(sorted(allowed))
+            msg = f"unknown key(s) {names} (expected only: {expected})"
+            return line or 1, f"{_json_path([*parts, extra[0]])}: {msg}"
+    if err.validator == "enum":
+        choices = ", ".join(repr(c) for c in err.validator_value)
+        return line or 1, f"{_json_path(parts)}: expected one of {choices}, got {err.instance!r}"
+    if err.validator == "type":
+        msg = f"expected {err.validator_value}, got {err.instance!r}"
+        return line or 1, f"{_json_path(parts)}: {msg}"
+    return line or 1, f"{_json_path(parts)}: {err.message}"
+
+
+def _check_duplicate_keys(node: yaml.Node | None, where: str) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            line = key.start_mark.line + 1
+            if key.value in seen:
+                raise BoardError(
+                    f"{where}:{line}: duplicate key {key.value!r} (first at line {seen[key.value]})"
+                )
+            seen[key.value] = line
+            _check_duplicate_keys(value, where)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_duplicate_keys(item, where)
+
+
+_CACHE: dict[str, tuple[tuple[int, int, int, int], BoardProfile]] = {}
+
+
+def _read_profile(path: Path) -> BoardProfile:
+    """Load and validate one file (cached while its size and mtime are unchanged)."""
+    where = str(path)
+    try:
+        st = path.stat()
+        stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)
+    except OSError:
+        stamp = None
+    cached = _CACHE.get(where)
+    if stamp is not None and cached is not None and cached[0] == stamp:
+        return cached[1]
+    prof = _parse_profile(path)
+    if stamp is not None:
+        _CACHE[where] = (stamp, prof)
+    return prof
+
+
+def _parse_profile(path: Path) -> BoardProfile:
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BoardError(f"{where}: cannot read board profile: {exc.strerror}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise BoardError(f"{where}{line}: invalid YAML: {problem}") from None
+    _check_duplicate_keys(root, where)
+    if not isinstance(data, dict):
+        raise BoardError(
+            f"{where}:1: $: expected a mapping of board fields, got {type(data).__name__}"
+        )
+    problems = sorted(_describe(e, root) for e in _VALIDATOR.iter_errors(data))
+    if problems:
+        lines = "\n".join(f"{where}:{line}: {msg}" for line, msg in problems)
+        raise BoardError(f"invalid board profile {where}:\n{lines}")
+    return BoardProfile(
+        identifier=data["identifier"],
+        aliases=tuple(data["aliases"]),
+        arch=data["arch"],
+        cpu=data["cpu"],
+        cpu_clock_hz=data["cpu_clock_hz"],
+        ticks_per_sec=data["sys_clock_ticks_per_sec"],
+        hw_cycles_per_sec=data["sys_clock_hw_cycles_per_sec"],
+        ram_kib=data["ram_kib"],
+        flash_kib=data["flash_kib"],
+        pointer_size=data["pointer_size"],
+        endianness=data["endianness"],
+        libc=data["libc"],
+        errno_flavour=data["errno_flavour"],
+        console_uart=data["console"]["uart"],
+        console_baud=data["console"]["baud"],
+        xip=data["xip"],
+        costs=data["costs"],
+        sources=tuple(data["sources"]),
+        path=where,
+    )
+
+
+# --- the board registry -----------------------------------------------------------------
+
+
+def _profiles_in(directory: Path) -> dict[str, BoardProfile]:
+    if not directory.is_dir():
+        raise BoardError(
+            f"board directory {directory} does not exist (from the extra argument or ${ENV_VAR})"
+        )
+    found: dict[str, BoardProfile] = {}
+    for path in sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml")):
+        prof = _read_profile(path)
+        if prof.identifier in found:
+            raise BoardError(
+                f"{path}: identifier {prof.identifier!r} is already defined by "
+                f"{found[prof.identifier].path}"
+            )
+        found[prof.identifier] = prof
+    return found
+
+
+def _registry(
+    extra: Iterable[str | os.PathLike[str]],
+) -> tuple[dict[str, BoardProfile], dict[str, BoardProfile]]:
+    """(identifier -> profile, alias -> profile); higher-priority directories win both."""
+    boards: dict[str, BoardProfile] = {}
+    rank: dict[str, int] = {}
+    for prio, directory in enumerate(reversed(board_dirs(extra))):
+        for ident, prof in _profiles_in(directory).items():
+            boards[ident] = prof
+            rank[ident] = prio
+    aliases: dict[str, BoardProfile] = {}
+    for prof in sorted(boards.values(), key=lambda p: rank[p.identifier]):
+        aliases.update(dict.fromkeys(prof.aliases, prof))
+    return dict(sorted(boards.items())), aliases
+
+
+def known_boards(extra: Iterable[str | os.PathLike[str]] = ()) -> dict[str, BoardProfile]:
+    """Every known board, identifier -> profile; a user directory overrides the shipped one."""
+    return _registry(extra)[0]
+
+
+def _norm(name: str) -> str:
+    return name.replace("/", "_")
+
+
+def load_board(
+    board: str | BoardProfile | os.PathLike[str],
+    extra: Iterable[str | os.PathLike[str]] = (),
+) -> BoardProfile:
+    """Resolve a profile, a ``.yaml`` path, a twister identifier or an alias to a profile.
+
+    Names are case-sensitive; ``/`` and ``_`` spellings are interchangeable
+    (``nrf52840dk_nrf52840`` finds ``nrf52840dk/nrf52840``).
+    """
+    if isinstance(board, BoardProfile):
+        return board
+    if isinstance(board, os.PathLike) or (
+        isinstance(board, str) and board.endswith((".yaml", ".yml"))
+    ):
+        return _read_profile(Path(board))
+    if not isinstance(board, str):
+        raise BoardError(
+            f"board must be a name, a profile or a .yaml path, not {type(board).__name__}"
+        )
+    boards, by_alias = _registry(extra)
+    by_norm_id = {_norm(i): p for i, p in boards.items()}
+    by_norm_alias = {_norm(a): p for a, p in by_alias.items()}
+    for table, key in (
+        (boards, board),
+        (by_alias, board),
+        (by_norm_id, _norm(board)),
+        (by_norm_alias, _norm(board)),
+    ):
+        if key in table:
+            return table[key]
+    names = ", ".join(boards)
+    raise BoardError(
+        f"unknown board {board!r}; known boards: {names} "
+        f"(add profiles with ${ENV_VAR} or pass a .yaml path)"
+    )
