@@ -12,6 +12,7 @@ import sys
 from typing import TYPE_CHECKING, Callable
 
 from .errors import NetBufError
+from .kernel.memory import Layout, MemoryEntry
 from .kernel.time_units import K_NO_WAIT, Timeout
 from .kernel.wait_q import WaitQ
 
@@ -80,6 +81,8 @@ class NetBufPool:
         # Allocation order of net_buf_alloc_len: while some buffers were never used, a freed
         # one is reused first (LIFO), else the next unused one in index order; after that
         # only the LIFO, waiting up to the timeout.
+        if self.k._c_alloc:
+            self.k.consume(self.k._c_alloc)
         if self._uninit:
             if self._uninit < self.count and self._free:
                 buf = self._free.pop()
@@ -143,6 +146,15 @@ class NetBufPool:
         """Buffers currently holding references (leaks, at the end of a run)."""
         return [b for b in self.bufs if b._ref]
 
+    def ram_usage(self, lay: Layout) -> list[MemoryEntry]:
+        """``NET_BUF_POOL_FIXED_DEFINE``: buffer headers with user data, the data array,
+        and the pool struct (include/zephyr/net/buf.h)."""
+        header = lay.round_up(lay.net_buf + self.user_data_size)
+        data = lay.round_up(self.count * self.size)
+        return [MemoryEntry(self.name, "net_buf_pool",
+                            self.count * header + data + lay.net_buf_pool + 2 * lay.p,
+                            f"{self.count} x ({self.size} B data + {header} B header)")]
+
     def __repr__(self) -> str:
         return (f"<NetBufPool {self.name!r} {self._avail}/{self.count} free, "
                 f"{self.size} B each>")
@@ -200,6 +212,9 @@ class NetBuf:
 
     def unref(self) -> None:
         """``net_buf_unref``: drop a reference; at zero free it and continue down the chain."""
+        k = self.pool.k
+        if k._c_unref:
+            k.consume(k._c_unref)
         buf: NetBuf | None = self
         while buf is not None:
             if not buf._ref:
@@ -293,6 +308,8 @@ class NetBuf:
         start = self._tail(n, "net_buf_add_mem")
         self.pool.storage[start:start + n] = mem
         self.pool.k.bytes_copied += n
+        if self.pool.k._c_copy_per_byte:
+            self.pool.k.charge_copy(n)
         return self.pool._mv[start:start + n]
 
     def add_u8(self, value: int) -> None:
@@ -321,6 +338,8 @@ class NetBuf:
         start = self._push(n, "net_buf_push_mem")
         self.pool.storage[start:start + n] = mem
         self.pool.k.bytes_copied += n
+        if self.pool.k._c_copy_per_byte:
+            self.pool.k.charge_copy(n)
         return self.pool._mv[start:start + n]
 
     def push_u8(self, value: int) -> None:
@@ -404,6 +423,7 @@ class NetBuf:
             offset = 0
             frag = frag.frags
         self.pool.k.bytes_copied += out.__len__()
+        self.pool.k.charge_copy(out.__len__())
         if dst is None:
             return bytes(out)
         memoryview(dst)[:out.__len__()] = out

@@ -27,6 +27,7 @@ from ..boards import BoardProfile, load_board
 from ..config import Config, load_config
 from ..errors import ContextError, DeadlockError, KernelAssertionError, ZsimError
 from .console import Console, Logger
+from .memory import Layout, MemoryEntry, MemoryReport
 from .thread import DEAD, PENDING, PRESTART, READY, SLEEPING, SUSPENDED, Thread
 from .time_units import K_FOREVER, K_NO_WAIT, K_TICKS_FOREVER, Timeout, ceil_div
 from .wait_q import WaitQ
@@ -75,17 +76,20 @@ class Kernel:
     def __init__(self, board: str | BoardProfile = "native_sim",
                  config: Mapping[str, object] | str | os.PathLike | Config | None = None,
                  seed: int = 0, *, echo: bool | TextIO = False,
-                 board_dirs: Iterable[str | os.PathLike] = ()) -> None:
+                 board_dirs: Iterable[str | os.PathLike] = (),
+                 costs: str | Mapping[str, float] = "board") -> None:
         self.board = load_board(board, board_dirs)
         self.config = load_config(config, self.board)
         cfg = self.config
         self.ticks_per_sec = int(cfg.get("SYS_CLOCK_TICKS_PER_SEC") or self.board.ticks_per_sec)
         self.hw_cycles_per_sec = int(cfg.get("SYS_CLOCK_HW_CYCLES_PER_SEC")
                                      or self.board.hw_cycles_per_sec)
-        units = lcm(self.ticks_per_sec, self.hw_cycles_per_sec)
+        self.cpu_clock_hz = int(self.board.cpu_clock_hz)
+        units = lcm(self.ticks_per_sec, self.hw_cycles_per_sec, self.cpu_clock_hz)
         self.units_per_sec = units
         self._upt = units // self.ticks_per_sec      # time units per tick
         self._upc = units // self.hw_cycles_per_sec  # time units per hardware cycle
+        self._ucpu = units // self.cpu_clock_hz      # time units per CPU cycle
         self.seed = seed
         self.random = random.Random(seed)
         self.asserts = cfg.enabled("ASSERT")
@@ -110,10 +114,12 @@ class Kernel:
         self._stop_at: int | None = None
         self._call_thread: Thread | None = None
         self._idle_units = 0
+        self._isr_units = 0
         self._slice_ticks = 0
         if cfg.enabled("TIMESLICING") and int(cfg.get("TIMESLICE_SIZE") or 0) > 0:
             self._slice_ticks = ceil_div(int(cfg["TIMESLICE_SIZE"]) * self.ticks_per_sec, 1000)
         self._slice_prio = int(cfg.get("TIMESLICE_PRIORITY") or 0)
+        self._set_costs(costs)
         self._tracer: Callable[..., None] | None = None
         self.trace: list[tuple] = []
         self.bytes_copied = 0           # payload bytes copied by net_buf operations
@@ -125,6 +131,51 @@ class Kernel:
         self.objects: list[Any] = []    # kernel and packet_io objects, in definition order
         self.link_symbols: set[str] = set()  # names that must be unique at link time
         self.faults: list[tuple[int, str]] = []  # (uptime ticks, message) of reported errors
+
+    # ------------------------------------------------------------- cost model
+    def _set_costs(self, costs: str | Mapping[str, float]) -> None:
+        """Kernel-operation costs in CPU cycles: the board's (``"board"``), none
+        (``"zero"``), or a mapping overriding some of the board's."""
+        if costs == "zero":
+            table: dict[str, float] = {}
+        elif costs == "board":
+            table = dict(self.board.costs)
+        elif isinstance(costs, Mapping):
+            table = {**self.board.costs, **costs}
+        else:
+            raise ValueError(f"costs must be 'board', 'zero' or a mapping, got {costs!r}")
+        u = self._ucpu
+        self._c_switch = round(table.get("thread_switch", 0) * u)
+        self._c_msgq_put = round(table.get("msgq_put", 0) * u)
+        self._c_msgq_get = round(table.get("msgq_get", 0) * u)
+        self._c_sem_give = round(table.get("sem_give", 0) * u)
+        self._c_sem_take = round(table.get("sem_take", 0) * u)
+        self._c_alloc = round(table.get("net_buf_alloc", 0) * u)
+        self._c_unref = round(table.get("net_buf_unref", 0) * u)
+        self._c_isr = round(table.get("isr_entry_exit", 0) * u)
+        self._c_timeout = round(table.get("timeout_add", 0) * u)
+        bpc = float(table.get("copy_bytes_per_cycle", float("inf")) or float("inf"))
+        self._c_copy_per_byte = 0.0 if bpc == float("inf") else u / bpc
+        self.costs_enabled = any((self._c_switch, self._c_msgq_put, self._c_msgq_get,
+                                  self._c_sem_give, self._c_sem_take, self._c_alloc,
+                                  self._c_unref, self._c_isr, self._c_timeout,
+                                  self._c_copy_per_byte))
+
+    def _charge(self, units: int) -> None:
+        """Advance time for kernel work done with interrupts masked (switch, ISR entry,
+        timeout bookkeeping): interrupts falling due are taken at the next point."""
+        self._now += units
+        cur = self._current
+        if cur is not None and not self._in_isr:
+            cur.cpu_units += units
+        else:
+            self._idle_units += units if cur is None and not self._in_isr else 0
+            self._isr_units += units if self._in_isr else 0
+
+    def charge_copy(self, nbytes: int) -> None:
+        """Charge a copy of ``nbytes`` at the board's bytes per cycle."""
+        if self._c_copy_per_byte:
+            self.consume(round(nbytes * self._c_copy_per_byte))
 
     # ------------------------------------------------------------------ time
     def uptime_ticks(self) -> int:
@@ -169,6 +220,8 @@ class Kernel:
     # --------------------------------------------------------------- timeouts
     def _add_timeout(self, deadline: int, fn: Callable[[Any], None], arg: Any) -> _Timeout:
         to = _Timeout(fn, arg, deadline)
+        if self._c_timeout:
+            self._charge(self._c_timeout)
         self._seq += 1
         heappush(self._heap, (deadline, self._seq, to))
         return to
@@ -194,6 +247,8 @@ class Kernel:
         """``sys_clock_announce``: fire, in ISR context, every timeout due by now."""
         h = self._heap
         prev, self._in_isr = self._in_isr, True
+        if self._c_isr:
+            self._charge(self._c_isr)
         try:
             while h and h[0][0] * self._upt <= self._now:
                 to = heappop(h)[2]
@@ -241,6 +296,8 @@ class Kernel:
             cur = self._current
             self._tracer("switch", cur.name if cur else "idle", nxt.name if nxt else "idle")
         nxt_g = self._hub if nxt is None else nxt.g
+        if self._c_switch and nxt is not None:
+            self._charge(self._c_switch)
         if nxt is not None:
             nxt.slice_start = self._now
         self._current = nxt
@@ -273,12 +330,15 @@ class Kernel:
             if self._stop is not None:
                 self._hand_back()
                 continue
+            nxt = self._next_event()
+            if nxt is not None and nxt <= self._now:
+                self._announce()        # interrupts that fell due during masked work
+                continue
             t = self._best()
             if t is not None:
                 self._switch_to(t)
                 continue
             self._current = None
-            nxt = self._next_event()
             if nxt is None:
                 self._hand_back(("idle",))
                 continue
@@ -310,6 +370,7 @@ class Kernel:
         if self._booted:
             return
         self._booted = True
+        self.memory_report().check()    # the link step: static RAM must fit the board
         for _level, _seq, hook in sorted(self._boot_hooks, key=lambda h: h[:2]):
             hook(self)
         # K_THREAD_DEFINE data lives in an iterable section sorted by name (kernel/init.c,
@@ -369,6 +430,7 @@ class Kernel:
                                "the simulation; call the function directly instead")
         self.boot()
         t = self._new_thread(fn, args, name or getattr(fn, "__name__", "call"), priority, 1024)
+        t.harness = True                # the test body's thread, not the firmware's
         self._call_thread = t
         self._stop_at = None
         self._schedule_new(t, K_NO_WAIT)
@@ -644,8 +706,13 @@ class Kernel:
         self.consume(cycles * self._upc)
 
     def consume_cycles(self, cycles: int) -> None:
-        """Charge ``cycles`` hardware cycles of CPU time to the running context."""
-        self.consume(int(cycles) * self._upc)
+        """Charge ``cycles`` CPU cycles (at the board's CPU clock) to the running context,
+        like a handler's cost; more urgent threads woken meanwhile still preempt."""
+        self.consume(round(cycles * self._ucpu))
+
+    def consume_us(self, us: float) -> None:
+        """Charge ``us`` microseconds of CPU time to the running context."""
+        self.consume(round(us * self.units_per_sec / 1_000_000))
 
     def consume(self, units: int) -> None:
         """Advance virtual time by ``units`` of CPU work in the running context."""
@@ -793,6 +860,43 @@ class Kernel:
         return self._sys_work_q
 
     # ------------------------------------------------------------- reports
+    def memory_report(self) -> MemoryReport:
+        """Static RAM (and ROM) of the firmware: kernel stacks, threads and every object."""
+        cfg = self.config
+        lay = Layout(self.board.pointer_size, cfg)
+        rep = MemoryReport(self.board.identifier, self.board.ram_kib * 1024,
+                           self.board.flash_kib * 1024)
+        add = rep.entries.append
+        th = lay.thread
+
+        def stack(n: object) -> int:
+            return lay.round_up(int(n or 0), 8)
+
+        add(MemoryEntry("main", "thread", stack(cfg.get("MAIN_STACK_SIZE", 1024)) + th,
+                        "CONFIG_MAIN_STACK_SIZE + k_thread"))
+        add(MemoryEntry("idle", "thread", stack(cfg.get("IDLE_STACK_SIZE", 320)) + th,
+                        "CONFIG_IDLE_STACK_SIZE + k_thread"))
+        add(MemoryEntry("interrupt stack", "stack", stack(cfg.get("ISR_STACK_SIZE", 2048)),
+                        "CONFIG_ISR_STACK_SIZE"))
+        add(MemoryEntry("sysworkq", "thread",
+                        stack(cfg.get("SYSTEM_WORKQUEUE_STACK_SIZE", 1024)) + th,
+                        "CONFIG_SYSTEM_WORKQUEUE_STACK_SIZE + k_thread"))
+        if int(cfg.get("HEAP_MEM_POOL_SIZE") or 0):
+            add(MemoryEntry("system heap", "heap", int(cfg["HEAP_MEM_POOL_SIZE"]),
+                            "CONFIG_HEAP_MEM_POOL_SIZE"))
+        if cfg.enabled("LOG") and not cfg.enabled("LOG_MODE_IMMEDIATE"):
+            add(MemoryEntry("log buffer", "log", int(cfg.get("LOG_BUFFER_SIZE") or 1024),
+                            "CONFIG_LOG_BUFFER_SIZE (deferred logging)"))
+        for t in self._threads:
+            if not (t.service or t.harness):
+                add(MemoryEntry(t.name, "thread", stack(t.stack_size) + th,
+                                f"{t.stack_size} B stack + k_thread"))
+        for obj in self.objects:
+            usage = getattr(obj, "ram_usage", None)
+            if usage is not None:
+                rep.entries.extend(usage(lay))
+        return rep
+
     def leaks(self) -> list[Any]:
         """Every net_buf still held, each with where it was allocated."""
         return [buf for pool in self._pools for buf in pool.outstanding()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from .memory import Layout, MemoryEntry
 from .objects import check_kernel
 from .time_units import K_NO_WAIT, Timeout
 from .wait_q import WaitQ
@@ -66,6 +67,10 @@ class Fifo:
     def peek_tail(self) -> Any:
         """``k_fifo_peek_tail``."""
         return self.items[-1] if self.items else None
+
+    def ram_usage(self, lay: Layout) -> list[MemoryEntry]:
+        kind = "k_lifo" if self._lifo else "k_fifo"
+        return [MemoryEntry(self.name or kind, kind, lay.queue)]
 
     def __len__(self) -> int:
         return len(self.items)

@@ -10,6 +10,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from .. import errno
+from .memory import Layout, MemoryEntry
 from .objects import check_kernel, split_name
 from .time_units import K_NO_WAIT, Timeout
 from .wait_q import WaitQ
@@ -46,6 +47,8 @@ class MsgQ:
     def put(self, msg: Any, timeout: Timeout = K_NO_WAIT) -> int:
         """``k_msgq_put``: 0; ``-ENOMSG`` full with K_NO_WAIT; ``-EAGAIN`` on timeout."""
         k = self.k
+        if k._c_msgq_put:
+            k.consume(k._c_msgq_put)
         if k._in_isr:
             k._check_isr_timeout(timeout, "kernel/msg_q.c")
         buf = self.buf
@@ -80,6 +83,8 @@ class MsgQ:
         """``k_msgq_get``: ``(0, msg)``; ``(-ENOMSG, None)`` empty with K_NO_WAIT;
         ``(-EAGAIN, None)`` on timeout."""
         k = self.k
+        if k._c_msgq_get:
+            k.consume(k._c_msgq_get)
         if k._in_isr:
             k._check_isr_timeout(timeout, "kernel/msg_q.c")
         buf = self.buf
@@ -120,6 +125,12 @@ class MsgQ:
     def num_free_get(self) -> int:
         """``k_msgq_num_free_get``."""
         return self.max_msgs - len(self.buf)
+
+    def ram_usage(self, lay: Layout) -> list[MemoryEntry]:
+        """``K_MSGQ_DEFINE``: the struct and its ring of ``max_msgs * msg_size`` bytes."""
+        return [MemoryEntry(self.name or "k_msgq", "k_msgq", lay.msgq
+                            + lay.round_up(self.max_msgs * self.msg_size, 4),
+                            f"{self.max_msgs} x {self.msg_size} B")]
 
     def __len__(self) -> int:
         return len(self.buf)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import errno
+from .memory import Layout, MemoryEntry
 from .objects import check_kernel
 from .time_units import K_FOREVER, Timeout
 from .wait_q import WaitQ
@@ -91,6 +92,9 @@ class Mutex:
             self.lock_count = 0
             k._resched(preempt_ok=True)
         return 0
+
+    def ram_usage(self, lay: Layout) -> list[MemoryEntry]:
+        return [MemoryEntry(self.name or "k_mutex", "k_mutex", lay.mutex)]
 
     def __enter__(self) -> Mutex:
         self.lock(K_FOREVER)

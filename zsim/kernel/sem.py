@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import errno
+from .memory import Layout, MemoryEntry
 from .objects import check_kernel, split_name
 from .time_units import K_NO_WAIT, Timeout
 from .wait_q import WaitQ
@@ -40,6 +41,8 @@ class Sem:
         """``k_sem_take``: 0; ``-EBUSY`` unavailable with K_NO_WAIT; ``-EAGAIN`` on timeout
         or reset."""
         k = self.k
+        if k._c_sem_take:
+            k.consume(k._c_sem_take)
         if k._in_isr:
             k._check_isr_timeout(timeout, "kernel/sem.c")
         if self.count > 0:
@@ -52,6 +55,8 @@ class Sem:
     def give(self) -> None:
         """``k_sem_give``: wake the most urgent waiter, else count up to the limit."""
         k = self.k
+        if k._c_sem_give:
+            k.consume(k._c_sem_give)
         if self.wait_q:
             k._wake(self.wait_q.first(), 0)
             k._resched()
@@ -72,6 +77,9 @@ class Sem:
     def count_get(self) -> int:
         """``k_sem_count_get``."""
         return self.count
+
+    def ram_usage(self, lay: Layout) -> list[MemoryEntry]:
+        return [MemoryEntry(self.name or "k_sem", "k_sem", lay.sem)]
 
     def __repr__(self) -> str:
         return f"<Sem {self.name!r} count={self.count}/{self.limit}>"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
+from .memory import Layout, MemoryEntry
 from .objects import check_kernel
 from .time_units import K_FOREVER, K_NO_WAIT, Timeout
 from .wait_q import WaitQ
@@ -108,6 +109,9 @@ class Timer:
     def remaining_get(self) -> int:
         """``k_timer_remaining_get``: milliseconds, rounded down."""
         return self.remaining_ticks() * 1000 // self.k.ticks_per_sec
+
+    def ram_usage(self, lay: Layout) -> list[MemoryEntry]:
+        return [MemoryEntry(self.name or "k_timer", "k_timer", lay.timer)]
 
     @property
     def running(self) -> bool:

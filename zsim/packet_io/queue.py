@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import errno
+from ..kernel.memory import Layout, MemoryEntry
 from ..kernel.msgq import MsgQ
 from ..kernel.time_units import K_NO_WAIT, Timeout
 from .sink import execute_handler
@@ -68,6 +69,12 @@ class PacketEventQueue:
     def high_water(self) -> int:
         """Most events ever waiting at once."""
         return self.msgq.high_water
+
+    def ram_usage(self, lay: Layout) -> list[MemoryEntry]:
+        """``struct packet_event_queue`` (its k_msgq reports itself)."""
+        names = lay.config.enabled("PACKET_IO_NAMES")
+        return [MemoryEntry(self.name, "packet_event_queue", lay.struct(
+            lay.p, lay.p if names else 0, lay.atomic if self._stats is not None else 0))]
 
     def __repr__(self) -> str:
         return f"<PacketEventQueue {self.name!r} {len(self.msgq.buf)}/{self.size}>"

@@ -6,6 +6,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable
 
 from .. import errno
+from ..kernel.memory import Layout, MemoryEntry
 from .stats import SinkStats, stats_of
 
 if TYPE_CHECKING:
@@ -95,6 +96,14 @@ class PacketSink:
     def reset_stats(self) -> None:
         """``packet_sink_reset_stats``."""
         stats_of(self, self._stats).reset()
+
+    def ram_usage(self, lay: Layout) -> list[MemoryEntry]:
+        """``struct packet_sink``."""
+        names = lay.config.enabled("PACKET_IO_NAMES")
+        stats = self._stats is not None
+        return [MemoryEntry(self.name, "packet_sink", lay.struct(
+            lay.p if names else 0, 4, lay.p, lay.p, lay.p,
+            lay.atomic if stats else 0, lay.atomic if stats else 0))]
 
     def __repr__(self) -> str:
         return f"<PacketSink {self.name!r} {self.mode.name.lower()}>"

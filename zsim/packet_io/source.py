@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .. import errno
 from ..errors import KernelAssertionError
+from ..kernel.memory import Layout, MemoryEntry
 from ..kernel.time_units import K_FOREVER, K_NO_WAIT, K_TICKS, Timeout
 from .sink import packet_io_log, report_fault
 from .stats import SourceStats, stats_of
@@ -106,7 +107,7 @@ class PacketSource:
                     if not buf._ref:
                         report_fault(sink, buf)
                         continue
-                    if buf._ref > 1:
+                    if buf._ref > 1 and not k._c_unref:
                         buf._ref -= 1
                     else:
                         buf.unref()
@@ -114,8 +115,8 @@ class PacketSource:
                     if tracer is not None:
                         tracer("deliver", self.name, sink.name, buf.index, buf.len)
                 else:
-                    mq = sink.queue.msgq
-                    if len(mq.buf) < mq.max_msgs and not k._in_isr:
+                    mq = sink._queue.msgq
+                    if len(mq.buf) < mq.max_msgs and not k._in_isr and not k._c_msgq_put:
                         if mq.wait_q:       # the processing thread waits: hand it over
                             k._wake(mq.wait_q.first(), 0, (sink, buf))
                         else:
@@ -171,6 +172,20 @@ class PacketSource:
     def connections(self) -> list[PacketConnection]:
         """The source's connections in delivery order."""
         return list(self.conns)
+
+    def ram_usage(self, lay: Layout) -> list[MemoryEntry]:
+        """``struct packet_source``; its static connections live in a ROM section."""
+        names = lay.config.enabled("PACKET_IO_NAMES")
+        stats = self._stats is not None
+        out = [MemoryEntry(self.name, "packet_source", lay.struct(
+            lay.p if names else 0, lay.dlist, (lay.spinlock, lay.p),
+            lay.atomic if stats else 0, lay.atomic if stats else 0))]
+        static = sum(1 for c in self.conns if c.static)
+        if static:
+            out.append(MemoryEntry(f"{self.name} connections", "packet_connection",
+                                   static * lay.struct(lay.p, lay.p, lay.dlist),
+                                   f"{static} static", region="FLASH"))
+        return out
 
     def __repr__(self) -> str:
         return f"<PacketSource {self.name!r} -> {[s.name for s in self.sinks]}>"
