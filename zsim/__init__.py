@@ -6,14 +6,43 @@
 
 from . import errno
 from .errors import (
-    BoardError, ConfigError, ContextError, DeadlockError, KernelAssertionError, NetBufError,
+    BoardError,
+    ConfigError,
+    ContextError,
+    DeadlockError,
+    KernelAssertionError,
+    NetBufError,
     ZsimError,
 )
 from .kernel import (
-    K_FOREVER, K_HOURS, K_MINUTES, K_MSEC, K_NO_WAIT, K_NSEC, K_SECONDS, K_SEM_MAX_LIMIT,
-    K_TICKS, K_TICKS_FOREVER, K_TIMEOUT_ABS_MS, K_TIMEOUT_ABS_TICKS, K_TIMEOUT_ABS_US, K_USEC,
-    Fifo, Kernel, Lifo, MsgQ, Mutex, RunResult, Sem, Spinlock, Thread, Timeout, Timer, Work,
-    WorkDelayable, WorkQueue,
+    K_FOREVER,
+    K_HOURS,
+    K_MINUTES,
+    K_MSEC,
+    K_NO_WAIT,
+    K_NSEC,
+    K_SECONDS,
+    K_SEM_MAX_LIMIT,
+    K_TICKS,
+    K_TICKS_FOREVER,
+    K_TIMEOUT_ABS_MS,
+    K_TIMEOUT_ABS_TICKS,
+    K_TIMEOUT_ABS_US,
+    K_USEC,
+    Fifo,
+    Kernel,
+    Lifo,
+    MsgQ,
+    Mutex,
+    RunResult,
+    Sem,
+    Spinlock,
+    Thread,
+    Timeout,
+    Timer,
+    Work,
+    WorkDelayable,
+    WorkQueue,
 )
 from .net_buf import NetBuf, NetBufPool
 

@@ -9,7 +9,8 @@ are counted in ``Kernel.bytes_copied`` so that zero-copy paths can be checked.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .errors import NetBufError
 from .kernel.memory import Layout, MemoryEntry
@@ -118,6 +119,7 @@ class NetBufPool:
         if self._avail < self.min_avail:
             self.min_avail = self._avail
         self.alloc_total += 1
+        buf.gen = self.alloc_total
         f = sys._getframe(2)
         buf.alloc_site = (f.f_code.co_filename, f.f_lineno, f.f_code.co_name)
         buf.alloc_thread = self.k._current
@@ -164,7 +166,7 @@ class NetBuf:
     """``struct net_buf``: data is ``pool.storage[_head:_head+len]`` within its slot."""
 
     __slots__ = ("pool", "index", "_ref", "_base", "_head", "len", "size", "frags",
-                 "user_data", "flags", "alloc_site", "alloc_thread", "alloc_time")
+                 "user_data", "flags", "alloc_site", "alloc_thread", "alloc_time", "gen")
 
     def __init__(self, pool: NetBufPool, index: int) -> None:
         self.pool = pool
@@ -180,6 +182,7 @@ class NetBuf:
         self.alloc_site: tuple[str, int, str] | None = None
         self.alloc_thread: Thread | None = None
         self.alloc_time = 0
+        self.gen = 0                    # which allocation of this buffer (pool-wide count)
 
     # ------------------------------------------------------------ errors
     def _fail(self, expr: str, detail: str, where: str = _SRC) -> NetBufError:
@@ -274,6 +277,11 @@ class NetBuf:
                              "lib/net_buf/buf.c")
         self.len = 0
         self._head = self._base
+
+    @property
+    def trace_id(self) -> str:
+        """``pool#index@allocation``: names one allocation of this buffer in traces."""
+        return f"{self.pool.name}#{self.index}@{self.gen}"
 
     def __len__(self) -> int:
         return self.len

@@ -9,8 +9,20 @@ from .sem import K_SEM_MAX_LIMIT, Sem
 from .spinlock import Spinlock
 from .thread import Thread
 from .time_units import (
-    K_FOREVER, K_HOURS, K_MINUTES, K_MSEC, K_NO_WAIT, K_NSEC, K_SECONDS, K_TICKS,
-    K_TICKS_FOREVER, K_TIMEOUT_ABS_MS, K_TIMEOUT_ABS_TICKS, K_TIMEOUT_ABS_US, K_USEC, Timeout,
+    K_FOREVER,
+    K_HOURS,
+    K_MINUTES,
+    K_MSEC,
+    K_NO_WAIT,
+    K_NSEC,
+    K_SECONDS,
+    K_TICKS,
+    K_TICKS_FOREVER,
+    K_TIMEOUT_ABS_MS,
+    K_TIMEOUT_ABS_TICKS,
+    K_TIMEOUT_ABS_US,
+    K_USEC,
+    Timeout,
 )
 from .timer import Timer
 from .work import Work, WorkDelayable, WorkQueue

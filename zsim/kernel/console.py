@@ -7,8 +7,8 @@ Log lines follow subsys/logging/log_output.c with timestamps on:
 from __future__ import annotations
 
 import sys
-
-from typing import TYPE_CHECKING, Callable, TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from .core import Kernel

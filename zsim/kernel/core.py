@@ -15,10 +15,11 @@ import os
 import random
 import sys
 from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from heapq import heapify, heappop, heappush
 from math import lcm
-from typing import Any, Callable, Iterable, Mapping, TextIO
+from typing import Any, TextIO
 
 from greenlet import GreenletExit, greenlet
 
@@ -29,7 +30,7 @@ from ..errors import ContextError, DeadlockError, KernelAssertionError, ZsimErro
 from .console import Console, Logger
 from .memory import Layout, MemoryEntry, MemoryReport
 from .thread import DEAD, PENDING, PRESTART, READY, SLEEPING, SUSPENDED, Thread
-from .time_units import K_FOREVER, K_NO_WAIT, K_TICKS_FOREVER, Timeout, ceil_div
+from .time_units import K_MSEC, K_NO_WAIT, K_TICKS_FOREVER, K_USEC, Timeout, ceil_div
 from .wait_q import WaitQ
 
 _PRIO_OFFSET = 256          # run-queue bitmap index of priority 0
@@ -114,6 +115,7 @@ class Kernel:
         self._stop_at: int | None = None
         self._call_thread: Thread | None = None
         self._idle_units = 0
+        self._msec: dict[int, Timeout] = {}     # msleep's timeouts, by milliseconds
         self._isr_units = 0
         self._slice_ticks = 0
         if cfg.enabled("TIMESLICING") and int(cfg.get("TIMESLICE_SIZE") or 0) > 0:
@@ -292,7 +294,7 @@ class Kernel:
 
     # ------------------------------------------------------------- switching
     def _switch_to(self, nxt: Thread | None) -> None:
-        if self._tracer is not None:
+        if self._tracer is not None and (self._current is not None or nxt is not None):
             cur = self._current
             self._tracer("switch", cur.name if cur else "idle", nxt.name if nxt else "idle")
         nxt_g = self._hub if nxt is None else nxt.g
@@ -304,10 +306,44 @@ class Kernel:
         nxt_g.switch()
 
     def _swap(self) -> None:
-        """The current thread gives up the CPU (it blocked or yielded): run the best one."""
+        """The current thread gives up the CPU (it blocked or yielded): run the best one.
+
+        When no thread is ready, the idle loop runs right here (advancing time to the next
+        timeout and taking it) instead of in the hub, which saves a greenlet switch per
+        idle period and none at all when the thread wakes itself."""
+        cur = self._current
         nxt = self._best()
-        if nxt is not self._current:
+        if nxt is None:
+            nxt = self._idle_here()
+            if nxt is cur and nxt is not None:
+                if self._tracer is not None:
+                    self._tracer("switch", "idle", cur.name)
+                if self._c_switch:
+                    self._charge(self._c_switch)
+                cur.slice_start = self._now
+                self._current = cur
+                return
+        if nxt is not cur:
             self._switch_to(nxt)
+
+    def _idle_here(self) -> Thread | None:
+        """Idle until a thread is ready; None when the hub must take over (nothing can
+        happen, the run's end is reached, or the run stops)."""
+        if self._tracer is not None:
+            self._tracer("switch", self._current.name if self._current else "idle", "idle")
+        self._current = None
+        while self._stop is None:
+            nxt = self._next_event()
+            if nxt is None or (self._stop_at is not None and nxt >= self._stop_at):
+                return None
+            if nxt > self._now:
+                self._idle_units += nxt - self._now
+                self._now = nxt
+            self._announce()
+            best = self._best()
+            if best is not None:
+                return best
+        return None
 
     def _resched(self, preempt_ok: bool = False) -> None:
         """A reschedule point (``z_reschedule``): switch if a more urgent thread is ready."""
@@ -651,12 +687,15 @@ class Kernel:
 
     def msleep(self, ms: int) -> int:
         """``k_msleep``."""
-        from .time_units import K_MSEC
-        return self.sleep(K_MSEC(ms))
+        timeout = self._msec.get(ms)
+        if timeout is None:
+            timeout = K_MSEC(ms)
+            if len(self._msec) < 4096:
+                self._msec[ms] = timeout
+        return self.sleep(timeout)
 
     def usleep(self, us: int) -> int:
         """``k_usleep``: 0, or the microseconds left when woken early."""
-        from .time_units import K_USEC
         cur = self._thread_only("k_usleep")
         timeout = K_USEC(us)
         left = self._tick_sleep(cur, timeout, self.ticks_of(timeout))
@@ -668,12 +707,15 @@ class Kernel:
             self.yield_()
             return 0
         now = self._now // self._upt
-        expected = ticks if timeout.is_absolute else now + ticks
+        if timeout.kind == 1:           # absolute
+            expected, deadline = ticks, now + max(1, ticks - now)
+        else:
+            expected, deadline = now + ticks, now + ticks + 1
         if cur.irq_locks and self.spin_validate:
             raise _switch_under_lock()
         self._unready(cur)
         cur.state = SLEEPING
-        cur.timeout = self._add_timeout(self._deadline(timeout), self._sleep_expired, cur)
+        cur.timeout = self._add_timeout(deadline, self._sleep_expired, cur)
         self._swap()
         return max(expected - self._now // self._upt, 0)
 
@@ -834,7 +876,7 @@ class Kernel:
             append = self.trace.append
 
             def sink(kind: str, *fields: object) -> None:
-                append((self._now, kind) + fields)
+                append((self._now, kind) + tuple(_trace_value(f) for f in fields))
         self._tracer = sink
         return self.trace
 
@@ -906,6 +948,16 @@ class Kernel:
         per = {t.name: t.cpu_units * 1e6 / self.units_per_sec for t in self._threads}
         per["idle"] = self._idle_units * 1e6 / self.units_per_sec
         return per
+
+
+def _trace_value(value: object) -> object:
+    """A trace field as plain data: objects by their trace id or name."""
+    if value is None or isinstance(value, (int, float, str)):
+        return value
+    tid = getattr(value, "trace_id", None)
+    if tid is not None:
+        return tid
+    return getattr(value, "name", repr(value))
 
 
 class _Abort(BaseException):

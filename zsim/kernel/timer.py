@@ -6,7 +6,8 @@ the interrupt returns.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .memory import Layout, MemoryEntry
 from .objects import check_kernel

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bisect import insort
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .thread import Thread
@@ -19,7 +20,11 @@ class WaitQ:
         self.owner = owner          # the kernel object, for reports of blocked threads
 
     def add(self, thread: Thread, seq: int) -> None:
-        insort(self._q, (thread.prio, seq, thread), key=_key)
+        q = self._q
+        if not q or q[-1][0] <= thread.prio:   # the common case: goes last
+            q.append((thread.prio, seq, thread))
+        else:
+            insort(q, (thread.prio, seq, thread), key=_key)
 
     def remove(self, thread: Thread) -> None:
         q = self._q

@@ -7,7 +7,8 @@ each one. The system work queue runs at ``CONFIG_SYSTEM_WORKQUEUE_PRIORITY`` (-1
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .. import errno
 from .objects import check_kernel

@@ -58,6 +58,9 @@ class PacketEventQueue:
         ret = execute_handler(event[0], event[1])
         if ret == 0 and self._stats is not None:
             self._stats.processed_count += 1
+        tracer = self.k._tracer
+        if tracer is not None:
+            tracer("handle", self, event[0], event[1], ret)
         return ret
 
     @property

@@ -106,6 +106,8 @@ class PacketSource:
                         sink._stats.handled_count += 1
                     if not buf._ref:
                         report_fault(sink, buf)
+                        if tracer is not None:
+                            tracer("fault", self, sink, buf)
                         continue
                     if buf._ref > 1 and not k._c_unref:
                         buf._ref -= 1
@@ -113,7 +115,7 @@ class PacketSource:
                         buf.unref()
                     delivered += 1
                     if tracer is not None:
-                        tracer("deliver", self.name, sink.name, buf.index, buf.len)
+                        tracer("deliver", self, sink, buf)
                 else:
                     mq = sink._queue.msgq
                     if len(mq.buf) < mq.max_msgs and not k._in_isr and not k._c_msgq_put:
@@ -129,13 +131,13 @@ class PacketSource:
                     if ret == 0:
                         delivered += 1
                         if tracer is not None:
-                            tracer("enqueue", self.name, sink.name, buf.index, buf.len)
+                            tracer("enqueue", self, sink, buf)
                     else:
                         buf.unref()
                         if sink._stats is not None:
                             sink._stats.dropped_count += 1
                         if tracer is not None:
-                            tracer("drop", self.name, sink.name, buf.index,
+                            tracer("drop", self, sink, buf,
                                    -errno.ENOBUFS if ret == -errno.ENOMSG else ret)
         finally:
             self._lock_owner = None
@@ -145,6 +147,8 @@ class PacketSource:
                     k._irq_unlocked()
         if stats is not None:
             stats.queued_total += delivered
+        if tracer is not None:
+            tracer("send", self, buf, delivered)
         return delivered
 
     def send_consume(self, buf: NetBuf | None, timeout: Timeout = K_NO_WAIT) -> int:

@@ -1,0 +1,1 @@
+"""Subcommands of the ``zsim`` command line, one module each."""
