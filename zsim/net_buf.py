@@ -139,7 +139,7 @@ class NetBufPool:
         Like any put to a ``k_lifo`` it is a reschedule point."""
         k = self.k
         if self.wait_q:
-            k._wake(self.wait_q.first(), 0, buf)
+            k._wake_first(self.wait_q, 0, buf)
         else:
             self._free.append(buf)
         k._resched()

@@ -366,6 +366,9 @@ class Kernel:
             if self._stop is not None:
                 self._hand_back()
                 continue
+            if self._stop_at is not None and self._now >= self._stop_at:
+                self._hand_back(("until",))
+                continue
             nxt = self._next_event()
             if nxt is not None and nxt <= self._now:
                 self._announce()        # interrupts that fell due during masked work
@@ -776,6 +779,15 @@ class Kernel:
                 nxt, is_slice = slice_end, True
             else:
                 is_slice = False
+            stop_at = self._stop_at
+            if stop_at is not None and stop_at < end and (nxt is None or stop_at <= nxt):
+                # The run's end falls inside this work: pause here; the next run resumes.
+                if stop_at > self._now:
+                    cur.cpu_units += stop_at - self._now
+                    self._now = stop_at
+                self._current = None
+                self._hub.switch()
+                continue
             if nxt is None or nxt > end:
                 if end > self._now:
                     cur.cpu_units += end - self._now
@@ -814,7 +826,13 @@ class Kernel:
             self._thread_only(f"a blocking call on {_describe(waitq.owner)}")
         if cur.irq_locks and self.spin_validate:
             raise _switch_under_lock()
-        self._unready(cur)
+        q = self._rq[cur.prio]
+        if q[0] is cur:
+            q.popleft()
+        else:
+            q.remove(cur)
+        if not q:
+            self._rq_mask &= ~(1 << (cur.prio + _PRIO_OFFSET))
         cur.state = PENDING
         cur.waitq = waitq
         cur.retval = -errno.EAGAIN
@@ -841,6 +859,23 @@ class Kernel:
         if t.timeout is not None:
             self._cancel_timeout(t.timeout)
             t.timeout = None
+
+    def _wake_first(self, waitq: WaitQ, retval: int, data: Any = None) -> Thread:
+        """Wake the most urgent waiter of a non-empty ``waitq`` (no reschedule)."""
+        t = waitq._q.pop(0)[2]
+        t.waitq = None
+        if t.timeout is not None:
+            self._cancel_timeout(t.timeout)
+            t.timeout = None
+        t.retval = retval
+        t.data = data
+        t.state = READY
+        q = self._rq.get(t.prio)
+        if q is None:
+            q = self._rq[t.prio] = deque()
+        q.append(t)
+        self._rq_mask |= 1 << (t.prio + _PRIO_OFFSET)
+        return t
 
     def _wake(self, t: Thread, retval: int, data: Any = None) -> Thread:
         """Unpend ``t`` and make it ready with ``retval`` (no reschedule)."""

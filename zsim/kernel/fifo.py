@@ -31,7 +31,7 @@ class Fifo:
         """``k_fifo_put``: a reschedule point whether or not a thread was waiting."""
         k = self.k
         if self.wait_q:
-            k._wake(self.wait_q.first(), 0, data)
+            k._wake_first(self.wait_q, 0, data)
         elif self._lifo:
             self.items.appendleft(data)
         else:
@@ -53,7 +53,7 @@ class Fifo:
     def cancel_wait(self) -> None:
         """``k_fifo_cancel_wait``: the first waiter's ``get`` returns None."""
         if self.wait_q:
-            self.k._wake(self.wait_q.first(), 0, None)
+            self.k._wake_first(self.wait_q, 0, None)
             self.k._resched()
 
     def is_empty(self) -> bool:

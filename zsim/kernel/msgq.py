@@ -55,7 +55,7 @@ class MsgQ:
         if len(buf) < self.max_msgs:
             q = self.wait_q
             if q:                       # a receiver is waiting: hand the message over
-                k._wake(q.first(), 0, msg)
+                k._wake_first(q, 0, msg)
                 k._resched()
             else:
                 buf.append(msg)
@@ -72,7 +72,7 @@ class MsgQ:
         if len(self.buf) >= self.max_msgs:
             return -errno.ENOMSG
         if self.wait_q:
-            k._wake(self.wait_q.first(), 0, msg)
+            k._wake_first(self.wait_q, 0, msg)
             k._resched()
         else:
             self.buf.appendleft(msg)
@@ -114,7 +114,7 @@ class MsgQ:
         """``k_msgq_purge``: drop every message; waiting senders get ``-ENOMSG``."""
         k = self.k
         while self.wait_q:
-            k._wake(self.wait_q.first(), -errno.ENOMSG)
+            k._wake_first(self.wait_q, -errno.ENOMSG)
         self.buf.clear()
         k._resched()
 

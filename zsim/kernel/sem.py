@@ -58,7 +58,7 @@ class Sem:
         if k._c_sem_give:
             k.consume(k._c_sem_give)
         if self.wait_q:
-            k._wake(self.wait_q.first(), 0)
+            k._wake_first(self.wait_q, 0)
             k._resched()
         elif self.count != self.limit:
             self.count += 1
@@ -69,7 +69,7 @@ class Sem:
         self.count = 0
         woke = False
         while self.wait_q:
-            k._wake(self.wait_q.first(), -errno.EAGAIN)
+            k._wake_first(self.wait_q, -errno.EAGAIN)
             woke = True
         if woke:
             k._resched()

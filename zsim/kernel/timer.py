@@ -70,7 +70,7 @@ class Timer:
         if self.expiry_fn is not None:
             self.expiry_fn(self)
         while self.wait_q:
-            k._wake(self.wait_q.first(), 0)
+            k._wake_first(self.wait_q, 0)
 
     def stop(self) -> None:
         """``k_timer_stop``: cancel; runs ``stop_fn`` if the timer was running."""
@@ -83,7 +83,7 @@ class Timer:
             self.stop_fn(self)
         woke = False
         while self.wait_q:
-            k._wake(self.wait_q.first(), 0)
+            k._wake_first(self.wait_q, 0)
             woke = True
         if woke:
             k._resched()

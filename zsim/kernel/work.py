@@ -55,7 +55,7 @@ class WorkQueue:
             if work.flags & K_WORK_CANCELING == 0:
                 work.queue = work.queue if work.flags & K_WORK_QUEUED else None
             while work.waiters:
-                k._wake(work.waiters.first(), 0)
+                k._wake_first(work.waiters, 0)
             k.yield_()
 
     def _submit(self, work: Work) -> int:
@@ -73,7 +73,7 @@ class WorkQueue:
         work.queue = queue
         queue.pending.append(work)
         if queue.notify:
-            self.k._wake(queue.notify.first(), 0)
+            self.k._wake_first(queue.notify, 0)
         return ret
 
 

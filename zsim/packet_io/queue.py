@@ -8,7 +8,7 @@ from .. import errno
 from ..kernel.memory import Layout, MemoryEntry
 from ..kernel.msgq import MsgQ
 from ..kernel.time_units import K_NO_WAIT, Timeout
-from .sink import execute_handler
+from .sink import execute_handler, report_fault
 from .stats import QueueStats, stats_of
 
 if TYPE_CHECKING:
@@ -50,17 +50,38 @@ class PacketEventQueue:
         """``packet_event_process``: 0 after one event's handler ran and its reference was
         dropped; ``-EAGAIN`` if no event arrived in time; ``-EFAULT`` if the handler
         released the buffer itself."""
-        if self.msgq is None:
+        mq = self.msgq
+        if mq is None:
             return -errno.EINVAL
-        ret, event = self.msgq.get(timeout)
-        if ret != 0:
-            return -errno.EAGAIN
-        ret = execute_handler(event[0], event[1])
-        if ret == 0 and self._stats is not None:
-            self._stats.processed_count += 1
-        tracer = self.k._tracer
+        k = self.k
+        if mq.buf and not mq.wait_q and not k._c_msgq_get:
+            sink, buf = mq.buf.popleft()            # k_msgq_get's non-blocking path
+        else:
+            ret, event = mq.get(timeout)
+            if ret != 0:
+                return -errno.EAGAIN
+            sink, buf = event
+        # execute_handler (sink.py), inlined on the common path
+        if sink is None or buf is None or sink.handler is None or not buf._ref:
+            ret = execute_handler(sink, buf)
+        else:
+            sink.handler(sink, buf)
+            if sink._stats is not None:
+                sink._stats.handled_count += 1
+            if not buf._ref:
+                report_fault(sink, buf)
+                ret = -errno.EFAULT
+            else:
+                if buf._ref > 1 and not k._c_unref:
+                    buf._ref -= 1
+                else:
+                    buf.unref()
+                ret = 0
+                if self._stats is not None:
+                    self._stats.processed_count += 1
+        tracer = k._tracer
         if tracer is not None:
-            tracer("handle", self, event[0], event[1], ret)
+            tracer("handle", self, sink, buf, ret)
         return ret
 
     @property

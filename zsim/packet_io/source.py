@@ -120,7 +120,7 @@ class PacketSource:
                     mq = sink._queue.msgq
                     if len(mq.buf) < mq.max_msgs and not k._in_isr and not k._c_msgq_put:
                         if mq.wait_q:       # the processing thread waits: hand it over
-                            k._wake(mq.wait_q.first(), 0, (sink, buf))
+                            k._wake_first(mq.wait_q, 0, (sink, buf))
                         else:
                             mq.buf.append((sink, buf))
                             if len(mq.buf) > mq.high_water:
