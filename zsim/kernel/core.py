@@ -978,6 +978,19 @@ class Kernel:
         """Every net_buf still held, each with where it was allocated."""
         return [buf for pool in self._pools for buf in pool.outstanding()]
 
+    def leak_report(self) -> list[str]:
+        """One line per net_buf still held: pool, index, count, and where it was allocated
+        (file:line in function, by which thread, at what uptime)."""
+        lines = []
+        for buf in self.leaks():
+            file, line, func = buf.alloc_site or ("?", 0, "?")
+            who = buf.alloc_thread.name if buf.alloc_thread is not None else "no thread"
+            ms = buf.alloc_time * 1000 / self.units_per_sec
+            lines.append(f"net_buf #{buf.index} of pool {buf.pool.name!r} (ref {buf.refcount}, "
+                         f"len {buf.len}) allocated at {file}:{line} in {func}() by {who} "
+                         f"at {ms:.3f} ms")
+        return lines
+
     def cpu_report(self) -> dict[str, float]:
         """CPU time (µs) consumed by each thread, plus ``idle``."""
         per = {t.name: t.cpu_units * 1e6 / self.units_per_sec for t in self._threads}

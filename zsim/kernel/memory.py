@@ -32,11 +32,13 @@ class Layout:
         self.timeout64 = config.enabled("TIMEOUT_64BIT")
 
     def struct(self, *fields: int | tuple[int, int]) -> int:
-        """``sizeof`` a struct of fields given as sizes (aligned to themselves, at most
-        8) or ``(size, align)`` pairs; zero-size members take no room."""
+        """``sizeof`` a struct of fields given as sizes or ``(size, align)`` pairs. A bare
+        size is aligned to itself up to the pointer size (scalars, and members made of
+        pointers); 64-bit scalars on 32-bit targets pass ``(8, 8)``. Zero-size members
+        take no room."""
         offset, max_align = 0, 1
         for f in fields:
-            size, align = f if isinstance(f, tuple) else (f, min(max(f, 1), 8))
+            size, align = f if isinstance(f, tuple) else (f, min(max(f, 1), self.p))
             if size == 0:
                 continue
             offset = -(-offset // align) * align + size
@@ -57,8 +59,9 @@ class Layout:
         return self.dlist
 
     @property
-    def ticks(self) -> int:
-        return 8 if self.timeout64 else 4
+    def ticks(self) -> tuple[int, int]:
+        """``k_ticks_t``: 64-bit with ``CONFIG_TIMEOUT_64BIT``."""
+        return (8, 8) if self.timeout64 else (4, 4)
 
     @property
     def timeout(self) -> int:
