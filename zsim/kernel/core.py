@@ -544,6 +544,17 @@ class Kernel:
             return t
         return define(fn) if fn is not None else define
 
+    def main_thread(self, fn: Callable[..., Any], *args: Any) -> Thread:
+        """The firmware's ``main()``: a thread named ``main`` at
+        ``CONFIG_MAIN_THREAD_PRIORITY`` on the ``CONFIG_MAIN_STACK_SIZE`` stack the kernel
+        already reserves; it starts at once, ahead of equal-priority static threads."""
+        cfg = self.config
+        t = self._new_thread(fn, args, "main", int(cfg.get("MAIN_THREAD_PRIORITY", 0)),
+                             int(cfg.get("MAIN_STACK_SIZE", 1024)))
+        t.is_main = True
+        self._schedule_new(t, K_NO_WAIT)
+        return t
+
     def _schedule_new(self, t: Thread, delay: Timeout) -> None:
         ticks = self.ticks_of(delay)
         if ticks == K_TICKS_FOREVER:
@@ -965,7 +976,7 @@ class Kernel:
             add(MemoryEntry("log buffer", "log", int(cfg.get("LOG_BUFFER_SIZE") or 1024),
                             "CONFIG_LOG_BUFFER_SIZE (deferred logging)"))
         for t in self._threads:
-            if not (t.service or t.harness):
+            if not (t.service or t.harness or t.is_main):
                 add(MemoryEntry(t.name, "thread", stack(t.stack_size) + th,
                                 f"{t.stack_size} B stack + k_thread"))
         for obj in self.objects:

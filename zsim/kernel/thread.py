@@ -27,7 +27,7 @@ class Thread:
         "kernel", "name", "prio", "base_prio", "fn", "args", "stack_size", "options", "g",
         "state", "waitq", "timeout", "retval", "data", "joiners", "result", "exc",
         "irq_locks", "cpu_units", "slice_start", "is_static", "delay", "service",
-        "wake_tick", "created_at", "harness",
+        "wake_tick", "created_at", "harness", "is_main",
     )
 
     def __init__(self, kernel: Kernel, fn: Callable[..., Any], args: tuple, name: str,
@@ -56,6 +56,7 @@ class Thread:
         self.delay = None
         self.service = False                # a kernel service thread (work queue): never "stuck"
         self.harness = False                # created by Kernel.call to run a test body
+        self.is_main = False                # the firmware's main() (Kernel.main_thread)
         self.wake_tick = 0
         self.created_at = 0
 
