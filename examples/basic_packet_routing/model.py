@@ -22,7 +22,6 @@ report the leak.
 from __future__ import annotations
 
 import struct
-
 from types import SimpleNamespace
 
 from zsim import K_FOREVER, K_MSEC, K_NO_WAIT, Kernel, NetBufPool, errno
