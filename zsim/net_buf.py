@@ -31,7 +31,7 @@ class NetBufPool:
 
     __slots__ = ("k", "name", "count", "size", "user_data_size", "destroy", "storage", "_mv",
                  "bufs", "_free", "_uninit", "wait_q", "_avail", "min_avail", "alloc_total",
-                 "alloc_failures", "__weakref__")
+                 "alloc_failures", "_zero_ud", "__weakref__")
 
     def __init__(self, k: Kernel, name: str, count: int, size: int, user_data_size: int = 4,
                  destroy: Callable[[NetBuf], None] | None = None) -> None:
@@ -53,6 +53,7 @@ class NetBufPool:
         self.user_data_size = user_data_size
         self.destroy = destroy
         self.storage = bytearray(count * size)
+        self._zero_ud = bytes(user_data_size)
         self._mv = memoryview(self.storage)
         self.bufs = [NetBuf(self, i) for i in range(count)]
         self._free: list[NetBuf] = []       # the pool's LIFO of freed buffers
@@ -75,8 +76,13 @@ class NetBufPool:
         return self._alloc(self.size, timeout)
 
     def alloc_len(self, size: int, timeout: Timeout = K_NO_WAIT) -> NetBuf | None:
-        """``net_buf_alloc_len``: a fixed pool gives at most its data size."""
-        return self._alloc(min(size, self.size), timeout)
+        """``net_buf_alloc_len``: a fixed pool gives its whole data size for any non-zero
+        request (and asserts the request fits); 0 gives a buffer without data."""
+        if size > self.size:
+            raise NetBufError("req_size <= size", "lib/net_buf/buf.c",
+                              f"net_buf_alloc_len of {size} bytes from pool {self.name!r}, "
+                              f"whose buffers hold {self.size}")
+        return self._alloc(self.size if size else 0, timeout)
 
     def _alloc(self, size: int, timeout: Timeout) -> NetBuf | None:
         # Allocation order of net_buf_alloc_len: while some buffers were never used, a freed
@@ -113,6 +119,7 @@ class NetBufPool:
         buf.flags = 0
         buf.frags = None
         buf.size = size
+        buf.user_data[:] = self._zero_ud   # net_buf_alloc_len clears the user data
         buf.len = 0
         buf._head = buf._base
         self._avail -= 1
@@ -248,14 +255,17 @@ class NetBuf:
 
     def headroom(self) -> int:
         """``net_buf_headroom``."""
+        self._alive("net_buf_headroom")
         return self._head - self._base
 
     def tailroom(self) -> int:
         """``net_buf_tailroom``."""
+        self._alive("net_buf_tailroom")
         return self.size - (self._head - self._base) - self.len
 
     def max_len(self) -> int:
         """``net_buf_max_len``: room from the data start to the end."""
+        self._alive("net_buf_max_len")
         return self.size - (self._head - self._base)
 
     def reserve(self, reserve: int) -> None:
@@ -409,6 +419,7 @@ class NetBuf:
             return None
         c._head = c._base + (self._head - self._base)
         c.add_mem(self.pool._mv[self._head:self._head + self.len])
+        c.user_data[:] = self.user_data
         return c
 
     def linearize(self, dst: bytearray | memoryview | None = None, offset: int = 0,
@@ -440,6 +451,7 @@ class NetBuf:
     # ------------------------------------------------------------ chains
     def frag_last(self) -> NetBuf:
         """``net_buf_frag_last``."""
+        self._alive("net_buf_frag_last")
         buf = self
         while buf.frags is not None:
             buf = buf.frags
@@ -447,6 +459,7 @@ class NetBuf:
 
     def frags_len(self) -> int:
         """``net_buf_frags_len``: bytes in this buffer and the fragments after it."""
+        self._alive("net_buf_frags_len")
         total = 0
         buf: NetBuf | None = self
         while buf is not None:
