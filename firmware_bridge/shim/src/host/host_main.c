@@ -1,0 +1,129 @@
+/*
+ * The shim core as a Linux process: the protocol on standard input and output (or on
+ * a pseudo-terminal it opens with --pty), packet_io emulated on the mini kernel.
+ *
+ *   shim_host [--pty] [--board NAME] [--ticks-per-sec N] [--cpu-hz N] [--build-id ID]
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#define _XOPEN_SOURCE 700
+#define _DEFAULT_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../core/shim_core.h"
+#include "mini_kernel.h"
+#include "mini_packet_io.h"
+
+static struct shim_core core;
+static struct host_ctx ctx;
+
+static int open_pty(int *keep_slave)
+{
+	struct termios tio;
+	const char *name;
+	int fd = posix_openpt(O_RDWR | O_NOCTTY);
+
+	if (fd < 0 || grantpt(fd) != 0 || unlockpt(fd) != 0) {
+		return -1;
+	}
+	name = ptsname(fd);
+	if (name == NULL) {
+		return -1;
+	}
+	/* hold the slave open so the master never reads a hang-up between clients */
+	*keep_slave = open(name, O_RDWR | O_NOCTTY);
+	if (*keep_slave >= 0 && tcgetattr(*keep_slave, &tio) == 0) {
+		cfmakeraw(&tio);
+		(void)tcsetattr(*keep_slave, TCSANOW, &tio);
+	}
+	printf("shim: uart connected to pseudotty: %s\n", name);
+	fflush(stdout);
+	return fd;
+}
+
+static void usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s [--pty] [--board NAME] [--ticks-per-sec N] [--cpu-hz N] "
+			"[--build-id ID]\n", prog);
+}
+
+int main(int argc, char **argv)
+{
+	struct shim_board_info info = {
+		.board = "native_sim",
+		.build_id = "shim-host",
+		.ticks_per_sec = 100,
+		.features = SHIM_FEAT_STATS | SHIM_FEAT_RUNTIME | SHIM_FEAT_NAMES,
+	};
+	bool pty = false;
+	int in_fd = STDIN_FILENO;
+	int slave = -1;
+	uint8_t buf[4096];
+
+	ctx.cpu_hz = 64000000U;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--pty") == 0) {
+			pty = true;
+		} else if (strcmp(a, "--board") == 0 && v != NULL) {
+			info.board = v;
+			i++;
+		} else if (strcmp(a, "--ticks-per-sec") == 0 && v != NULL) {
+			info.ticks_per_sec = (uint32_t)strtoul(v, NULL, 10);
+			i++;
+		} else if (strcmp(a, "--cpu-hz") == 0 && v != NULL) {
+			ctx.cpu_hz = (uint32_t)strtoul(v, NULL, 10);
+			i++;
+		} else if (strcmp(a, "--build-id") == 0 && v != NULL) {
+			info.build_id = v;
+			i++;
+		} else {
+			usage(argv[0]);
+			return 2;
+		}
+	}
+	if (info.ticks_per_sec == 0U || ctx.cpu_hz == 0U) {
+		usage(argv[0]);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	ctx.out_fd = STDOUT_FILENO;
+	if (pty) {
+		in_fd = open_pty(&slave);
+		if (in_fd < 0) {
+			perror("shim: pseudo-terminal");
+			return 1;
+		}
+		ctx.out_fd = in_fd;
+	}
+	ctx.core = &core;
+	mk_init(info.ticks_per_sec);
+	mpio_init(&ctx);
+	shim_core_init(&core, &host_platform, &ctx, &info);
+
+	for (;;) {
+		ssize_t n = read(in_fd, buf, sizeof(buf));
+
+		if (n > 0) {
+			shim_core_rx(&core, buf, (size_t)n);
+		} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+			break;
+		}
+	}
+	mk_reset();
+	if (slave >= 0) {
+		close(slave);
+	}
+	return 0;
+}
