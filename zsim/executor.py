@@ -36,6 +36,9 @@ class RunOutcome:
     uptime_ticks: int = 0
     error: str | None = None
     header: dict[str, Any] = field(default_factory=dict)
+    stop_reason: str = ""                    # "until" | "idle" | "stopped" ("" if unknown)
+    blocked: list[str] = field(default_factory=list)    # threads blocked forever at the end
+    summary: dict[str, Any] = field(default_factory=dict)  # simulator: zsim.summary output
 
     @property
     def ok(self) -> bool:

@@ -54,7 +54,8 @@ class RunResult:
     __slots__ = ("reason", "uptime_ticks", "blocked")
 
     def __init__(self, reason: str, uptime_ticks: int, blocked: list[Thread]) -> None:
-        self.reason = reason            # "until": duration reached; "idle": nothing can happen
+        self.reason = reason            # "until": duration reached; "idle": nothing can
+        #                                 happen; "stopped": k.stop() was called
         self.uptime_ticks = uptime_ticks
         self.blocked = blocked          # threads blocked forever (only when reason == "idle")
 
@@ -312,6 +313,9 @@ class Kernel:
         timeout and taking it) instead of in the hub, which saves a greenlet switch per
         idle period and none at all when the thread wakes itself."""
         cur = self._current
+        if self._stop is not None:      # k.stop() or a crash: the hub hands back
+            self._switch_to(None)
+            return
         nxt = self._best()
         if nxt is None:
             nxt = self._idle_here()
@@ -460,6 +464,13 @@ class Kernel:
         reason = self._enter()[0]
         blocked = self.blocked_threads() if reason == "idle" else []
         return RunResult(reason, self.uptime_ticks(), blocked)
+
+    def stop(self) -> None:
+        """End the current ``run``/``call`` at the next reschedule point (reason
+        ``"stopped"``); a later ``run`` continues from there. Harnesses use it once they
+        have seen what they wait for."""
+        if self._stop is None:
+            self._stop = ("stopped",)
 
     def call(self, fn: Callable[..., Any], *args: Any, priority: int = 0,
              name: str | None = None) -> Any:
