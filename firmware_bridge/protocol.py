@@ -11,10 +11,18 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cobs import cobs
+
+from zsim.topology.patterns import PAT_COUNTER as PAT_COUNTER
+from zsim.topology.patterns import PAT_EXPLICIT as PAT_EXPLICIT
+from zsim.topology.patterns import PAT_FILL as PAT_FILL
+from zsim.topology.patterns import PAT_RANDOM as PAT_RANDOM
+from zsim.topology.patterns import PAT_ZEROS as PAT_ZEROS
+from zsim.topology.patterns import PatternGen as PatternGen
+from zsim.topology.patterns import xorshift_state as xorshift_state
 
 PROTO_VERSION = 1
 HEADER_LEN = 8
@@ -63,8 +71,7 @@ IDEMPOTENT = frozenset({HELLO, READ_STATS, READ_UPTIME, GET_REPORTS, PING, STOP}
 # feature bits (HELLO), flags
 FEAT_STATS, FEAT_RUNTIME, FEAT_NAMES, FEAT_VIRTUAL = 1, 2, 4, 8
 FLAG_CONSUME = 1
-# patterns
-PAT_ZEROS, PAT_COUNTER, PAT_RANDOM, PAT_FILL, PAT_EXPLICIT = 0, 1, 2, 3, 4
+# patterns (PROTOCOL.md §9): PAT_* come from zsim.topology.patterns
 # behaviour step ops and script step ops
 ST_RECORD, ST_CPU_US, ST_CPU_CYCLES, ST_SLEEP, ST_FORWARD, ST_DROP = 0, 1, 2, 3, 4, 5
 OP_SEND, OP_PROCESS, OP_CONNECT, OP_DISCONNECT = 1, 2, 3, 4
@@ -565,49 +572,7 @@ def decode_stats(kind: int, data: bytes) -> dict[str, int]:
 
 
 # ------------------------------------------------------------------ payload patterns
-def xorshift_state(seed: int, stim: int) -> int:
-    """Initial RANDOM-pattern state of stimulus ``stim`` (255 for direct SENDs)."""
-    x = (seed ^ (0x9E3779B9 * (stim + 1))) & 0xFFFFFFFF
-    return x or 0x6D2B79F5
-
-
-@dataclass
-class PatternGen:
-    """Payload bytes of one stimulus, as §9 defines them."""
-
-    seed: int = 0
-    stim: int = NO_ID
-    n: int = 0
-    state: int = field(default=0)
-
-    def __post_init__(self) -> None:
-        if not self.state:
-            self.state = xorshift_state(self.seed, self.stim)
-
-    def make(self, size: int, pattern: int, arg: int = 0, data: bytes = b"") -> bytes:
-        """The next payload; advances the send counter (and the random stream)."""
-        if pattern == PAT_ZEROS:
-            out = bytes(size)
-        elif pattern == PAT_COUNTER:
-            out = bytes((self.n + i) & 0xFF for i in range(size))
-        elif pattern == PAT_FILL:
-            out = bytes([arg & 0xFF]) * size
-        elif pattern == PAT_RANDOM:
-            x = self.state
-            b = bytearray(size)
-            for i in range(size):
-                x ^= (x << 13) & 0xFFFFFFFF
-                x ^= x >> 17
-                x ^= (x << 5) & 0xFFFFFFFF
-                b[i] = x & 0xFF
-            self.state = x
-            out = bytes(b)
-        elif pattern == PAT_EXPLICIT:
-            out = bytes(data)
-        else:
-            raise ProtocolError(f"unknown payload pattern {pattern}")
-        self.n += 1
-        return out
+# PatternGen and xorshift_state live in zsim.topology.patterns (imported above).
 
 
 def chain_digest(parts: Iterable[bytes]) -> int:

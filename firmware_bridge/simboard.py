@@ -14,9 +14,10 @@ from typing import Any
 from zsim import errno
 from zsim.errors import ZsimError
 from zsim.kernel.core import Kernel
-from zsim.kernel.time_units import K_FOREVER, K_NO_WAIT, K_TICKS, K_TIMEOUT_ABS_TICKS, Timeout
+from zsim.kernel.time_units import K_FOREVER, K_NO_WAIT, K_TICKS, Timeout
 from zsim.net_buf import NetBuf, NetBufPool
 from zsim.packet_io import PacketConnection, PacketEventQueue, PacketSink, PacketSource, connect
+from zsim.topology import behaviours as bh
 
 from . import protocol as p
 
@@ -215,34 +216,31 @@ class SimBoard:
 
     # --------------------------------------------------------------- handlers
     def _make_handler(self, sid: int, steps: list[dict[str, Any]]) -> Callable:
-        k = self.k
+        resolved = []
+        for st in steps:
+            op = st["op"]
+            if op == "cpu_us":
+                resolved.append(bh.Step(op, amount=st["us"]))
+            elif op == "cpu_cycles":
+                resolved.append(bh.Step(op, amount=st["cycles"]))
+            elif op == "sleep":
+                resolved.append(bh.Step(op, timeout=timeout_of(st["ticks"])))
+            elif op == "forward":
+                resolved.append(bh.Step(op, timeout=timeout_of(st["timeout"]),
+                                        source=self.sources[st["source"]],
+                                        pool=self.pools[st["pool"]], header=bytes(st["hdr"]),
+                                        seq16=st["hdr_kind"] == 1))
+            else:
+                resolved.append(bh.Step(op))
+
+        def alloc_fail(pool: NetBufPool) -> None:
+            self.emit(p.R_ALLOC_FAIL, {"pool": self.ids[id(pool)], "origin": 2, "id": sid})
+        run_steps = bh.make_handler(self.k, resolved, alloc_fail)
 
         def handler(sink: PacketSink, buf: NetBuf) -> None:
             n, d = self._measure(buf)
             self._handled.setdefault((id(sink), id(buf)), []).append((n, d, self._bufref(buf)))
-            for i, st in enumerate(steps):
-                op = st["op"]
-                if op == "cpu_us":
-                    k.busy_wait(st["us"])
-                elif op == "cpu_cycles":
-                    k.consume_cycles(st["cycles"])
-                elif op == "sleep":
-                    k.sleep(timeout_of(st["ticks"]))
-                elif op == "forward":
-                    pool = self.pools[st["pool"]]
-                    h = pool.alloc(K_NO_WAIT)
-                    if h is None:
-                        self.emit(p.R_ALLOC_FAIL, {"pool": st["pool"], "origin": 2, "id": sid})
-                        continue
-                    if st["hdr_kind"] == 1:
-                        key = (sid, i)
-                        seq = self.forward_seq.get(key, 0)
-                        self.forward_seq[key] = (seq + 1) & 0xFFFF
-                        h.add_le16(seq)
-                    else:
-                        h.add_mem(st["hdr"])
-                    h.frag_add(buf.ref())
-                    self.sources[st["source"]].send_consume(h, timeout_of(st["timeout"]))
+            run_steps(sink, buf)
         return handler
 
     # --------------------------------------------------------------- sends
@@ -250,22 +248,13 @@ class SimBoard:
               arg: int, gen: p.PatternGen, data: bytes, origin: int, who: int) -> int:
         src = self._get(self.sources, src_id, "source")
         pool = self._get(self.pools, pool_id, "pool")
-        buf = pool.alloc(K_NO_WAIT)
-        if buf is None:
-            self.emit(p.R_ALLOC_FAIL, {"pool": pool_id, "origin": origin, "id": who})
-            return -errno.ENOMEM
         if pattern == p.PAT_COUNTER and origin == 3:
             gen.n = arg
-        payload = gen.make(size, pattern, arg, data)
-        if len(payload) > buf.tailroom():
-            buf.unref()
-            return -errno.EMSGSIZE
-        buf.add_mem(payload)
-        if flags & p.FLAG_CONSUME:
-            return src.send_consume(buf, timeout_of(tmo))
-        ret = src.send(buf, timeout_of(tmo))
-        buf.unref()
-        return ret
+
+        def alloc_fail(_pool: NetBufPool) -> None:
+            self.emit(p.R_ALLOC_FAIL, {"pool": pool_id, "origin": origin, "id": who})
+        return bh.send_payload(src, pool, gen, size, pattern, arg, timeout_of(tmo),
+                               bool(flags & p.FLAG_CONSUME), data, alloc_fail)
 
     def _process(self, qid: int, tmo: int) -> int:
         q = self._get(self.queues, qid, "queue")
@@ -289,10 +278,7 @@ class SimBoard:
 
     # --------------------------------------------------------------- stimuli
     def _abs_sleep(self, target: int) -> None:
-        k = self.k
-        when = self.t0 + target
-        if k.uptime_ticks() < when:
-            k.sleep(K_TIMEOUT_ABS_TICKS(when))
+        bh.sleep_until(self.k, self.t0, target)
 
     def _start_stimuli(self) -> None:
         k = self.k
@@ -306,12 +292,10 @@ class SimBoard:
 
     def _periodic(self, sid: int, st: dict[str, Any]) -> None:
         gen = p.PatternGen(seed=self.seed, stim=sid)
-        n = 0
-        while st["count"] == p.COUNT_FOREVER or n < st["count"]:
-            self._abs_sleep(st["start"] + n * st["period"])
-            self._send(st["source"], st["pool"], st["flags"], st["timeout"], st["size"],
-                       st["pattern"], st["arg"], gen, b"", 0, sid)
-            n += 1
+        count = None if st["count"] == p.COUNT_FOREVER else st["count"]
+        bh.periodic(self.k, self.t0, st["start"], st["period"], count, lambda: self._send(
+            st["source"], st["pool"], st["flags"], st["timeout"], st["size"], st["pattern"],
+            st["arg"], gen, b"", 0, sid))
 
     def _script(self, sid: int, st: dict[str, Any]) -> None:
         gen = p.PatternGen(seed=self.seed, stim=sid)

@@ -25,6 +25,8 @@ from zsim.errors import BoardError
 __all__ = [
     "BOARD_SCHEMA",
     "COST_KEYS",
+    "ENV_VAR",
+    "ZERO_COSTS",
     "BoardProfile",
     "board_dirs",
     "known_boards",
@@ -119,11 +121,19 @@ BOARD_SCHEMA: dict[str, Any] = {
             },
         },
         "xip": {"type": "boolean"},
+        # Cycles per kernel operation, or "zero": no costs at all (a pure-logic board).
         "costs": {
-            "type": "object",
-            "required": [*COST_KEYS, "copy_bytes_per_cycle"],
-            "properties": {"copy_bytes_per_cycle": {"type": "number", "exclusiveMinimum": 0}},
-            "additionalProperties": {"type": "number", "minimum": 0},
+            "anyOf": [
+                {"const": "zero"},
+                {
+                    "type": "object",
+                    "required": [*COST_KEYS, "copy_bytes_per_cycle"],
+                    "properties": {
+                        "copy_bytes_per_cycle": {"type": "number", "exclusiveMinimum": 0},
+                    },
+                    "additionalProperties": {"type": "number", "minimum": 0},
+                },
+            ],
         },
         "sources": {
             "type": "array",
@@ -134,7 +144,15 @@ BOARD_SCHEMA: dict[str, Any] = {
 }
 """JSON Schema every board profile file must satisfy."""
 
-_VALIDATOR = jsonschema.Draft202012Validator(BOARD_SCHEMA)
+ZERO_COSTS: Mapping[str, float] = MappingProxyType(
+    {**dict.fromkeys(COST_KEYS, 0), "copy_bytes_per_cycle": float("inf")})
+"""What ``costs: zero`` stands for: free kernel operations and free copies."""
+
+# Files are checked with "costs: zero" already expanded, so that an error inside a costs
+# mapping is reported against its own key rather than as "not valid under any schema".
+_STRICT = {**BOARD_SCHEMA, "properties": {**BOARD_SCHEMA["properties"],
+                                          "costs": BOARD_SCHEMA["properties"]["costs"]["anyOf"][1]}}
+_VALIDATOR = jsonschema.Draft202012Validator(_STRICT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +190,13 @@ class BoardProfile:
             return dataclasses.replace(self, **fields)
         except TypeError as exc:
             raise BoardError(f"board {self.identifier}: bad override: {exc}") from None
+
+    @property
+    def errno(self) -> Mapping[str, int]:
+        """The errno name → number table a build for this board uses (its libc's)."""
+        from zsim.errno import numbers
+
+        return numbers(self.errno_flavour)
 
     def cost(self, op: str) -> float:
         """Cycles for kernel operation ``op`` (0 when the profile does not price it)."""
@@ -318,7 +343,11 @@ def _parse_profile(path: Path) -> BoardProfile:
         raise BoardError(
             f"{where}:1: $: expected a mapping of board fields, got {type(data).__name__}"
         )
+    if data.get("costs") == "zero":
+        data["costs"] = dict(ZERO_COSTS)
     problems = sorted(_describe(e, root) for e in _VALIDATOR.iter_errors(data))
+    if not problems:
+        problems = _cross_check(data, root)
     if problems:
         lines = "\n".join(f"{where}:{line}: {msg}" for line, msg in problems)
         raise BoardError(f"invalid board profile {where}:\n{lines}")
@@ -343,6 +372,22 @@ def _parse_profile(path: Path) -> BoardProfile:
         sources=tuple(data["sources"]),
         path=where,
     )
+
+
+_ERRNO_OF_LIBC = {"minimal": "zephyr", "picolibc": "zephyr", "newlib": "zephyr",
+                  "external": "linux"}
+"""The errno numbers each C library brings: Zephyr's three libraries share
+lib/libc/minimal/include/errno.h's numbers; the host's (native_sim) has its own."""
+
+
+def _cross_check(data: dict[str, Any], root: yaml.Node | None) -> list[tuple[int, str]]:
+    """Checks the schema cannot express: the errno flavour follows the C library."""
+    want = _ERRNO_OF_LIBC[data["libc"]]
+    if data["errno_flavour"] != want:
+        node, _ = _node_at(root, ["errno_flavour"])
+        return [(_line(node) or 1, f"$.errno_flavour: expected {want!r} for libc "
+                 f"{data['libc']!r}, got {data['errno_flavour']!r}")]
+    return []
 
 
 # --- the board registry -----------------------------------------------------------------
@@ -423,5 +468,5 @@ def load_board(
     names = ", ".join(boards)
     raise BoardError(
         f"unknown board {board!r}; known boards: {names} "
-        f"(add profiles with ${ENV_VAR} or pass a .yaml path)"
+        f"(add a profile directory with --board-dir or ${ENV_VAR}, or pass a .yaml path)"
     )

@@ -1,23 +1,31 @@
-"""Models: a directory or file holding ``model.py`` with ``main(k)``.
+"""Models: a directory or file holding ``model.py`` (with ``main(k)``) or ``topology.yaml``.
 
-``load_model(path)`` imports the module under a private name (two models may share file
-names) and returns it; ``main(k)`` defines the firmware's objects and threads on a kernel.
-A directory's ``prj.conf`` is the model's default configuration, as in a Zephyr app.
+``load_model(path)`` returns a ``Model`` whose ``main(k)`` defines the firmware on a kernel:
+a Python model's own function (the module is imported under a private name, as two models
+may share file names), or, for a topology, one that builds it (zsim.topology). When a
+directory holds both, ``model.py`` wins. A directory's ``prj.conf`` is the model's default
+configuration, as in a Zephyr app; a topology's ``config:`` applies after it.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import itertools
+import os
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
+from .config import parse_prj_conf
 from .errors import ZsimError
+from .topology import Topology, build, load_topology, uses_runtime_connections
+from .topology.loader import FILE_NAME as TOPOLOGY_FILE
 
 _counter = itertools.count()
+MODEL_FILE = "model.py"
 
 
 class ModelError(ZsimError):
@@ -26,33 +34,83 @@ class ModelError(ZsimError):
 
 @dataclass
 class Model:
-    """A loaded model: its ``main(k)``, where it came from, and its default prj.conf."""
+    """A loaded model: its ``main(k)``, where it came from, and its default prj.conf.
+
+    ``kind`` is ``"python"`` or ``"topology"``; a topology model keeps its ``topology`` and
+    its ``config:`` in ``config`` and what it needs unless told otherwise in ``defaults``.
+    """
 
     path: Path
-    module: ModuleType
+    module: ModuleType | None
     main: Callable
     prj_conf: Path | None
+    kind: str = "python"
+    topology: Topology | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    def kernel_config(self, config: Mapping[str, object] | str | os.PathLike | None = None
+                      ) -> Mapping[str, object] | str | None:
+        """The configuration to build the kernel with: ``config`` (a prj.conf path or a
+        mapping of symbols) or else the directory's prj.conf over the model's ``defaults``,
+        then the model's own ``config``; a mapping given by the caller applies last."""
+        base: Mapping[str, object] | str | None
+        if isinstance(config, (str, os.PathLike)):
+            base = os.fspath(config)
+        elif config is None and self.prj_conf is not None:
+            base = str(self.prj_conf)
+        else:
+            base = None
+        extra = dict(config) if isinstance(config, Mapping) else {}
+        if not self.config and not self.defaults:
+            return extra if base is None else (base if not extra else
+                                              {**parse_prj_conf(base)[0], **extra})
+        values: dict[str, object] = dict(self.defaults)
+        if base is not None:
+            values.update(parse_prj_conf(base)[0])
+        values.update(self.config)
+        values.update(extra)
+        return values
 
 
 def find_model_file(path: str | Path) -> Path:
-    """The ``model.py`` a path names (the file itself, or inside the directory)."""
+    """The ``model.py`` or ``topology.yaml`` a path names (the file itself, or inside the
+    directory; ``model.py`` first)."""
     p = Path(path)
     if p.is_dir():
-        candidate = p / "model.py"
-        if candidate.is_file():
-            return candidate
-        raise ModelError(f"{p}: no model.py in this directory (a model is a directory "
-                         "holding model.py with main(k))")
-    if p.is_file() and p.suffix == ".py":
+        for name in (MODEL_FILE, TOPOLOGY_FILE):
+            if (p / name).is_file():
+                return p / name
+        raise ModelError(f"{p}: no {MODEL_FILE} or {TOPOLOGY_FILE} in this directory (a model "
+                         f"is a directory holding {MODEL_FILE} with main(k), or a "
+                         f"{TOPOLOGY_FILE})")
+    if p.is_file() and p.suffix in (".py", ".yaml", ".yml"):
         return p
     if not p.exists():
         raise ModelError(f"{p}: no such file or directory")
-    raise ModelError(f"{p}: not a model (expected a directory with model.py, or a .py file)")
+    raise ModelError(f"{p}: not a model (expected a directory with {MODEL_FILE} or "
+                     f"{TOPOLOGY_FILE}, a .py or a .yaml file)")
+
+
+def load_topology_model(file: Path) -> Model:
+    """A model that builds the topology in ``file`` (a ``TopologyError`` if it is bad)."""
+    topo = load_topology(file)
+    defaults: dict[str, Any] = {"PACKET_IO_STATS": True}
+    if uses_runtime_connections(topo):
+        defaults["PACKET_IO_RUNTIME_OBSERVERS"] = True
+
+    def main(k: Any) -> Any:
+        return build(k, topo)
+    return Model(file, None, main, topo.prj_conf, kind="topology", topology=topo,
+                 config=dict(topo.config), defaults=defaults)
 
 
 def load_model(path: str | Path) -> Model:
-    """Import a model and check it defines ``main(k)``."""
-    file = find_model_file(path).resolve()
+    """Load a model and check it defines ``main(k)`` (or is a valid topology)."""
+    file = find_model_file(path)
+    if file.suffix in (".yaml", ".yml"):
+        return load_topology_model(file)
+    file = file.resolve()
     name = f"zsim_model_{next(_counter)}_{file.parent.name}"
     spec = importlib.util.spec_from_file_location(name, file)
     if spec is None or spec.loader is None:
@@ -69,3 +127,6 @@ def load_model(path: str | Path) -> Model:
         raise ModelError(f"{file}: defines no main(k) function")
     conf = file.parent / "prj.conf"
     return Model(file, module, main, conf if conf.is_file() else None)
+
+
+__all__ = ["Model", "ModelError", "find_model_file", "load_model"]

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from types import CodeType
 from typing import TYPE_CHECKING
 
 from .errors import NetBufError
+from .kernel.core import _PRIO_TOP1
 from .kernel.memory import Layout, MemoryEntry
 from .kernel.time_units import K_NO_WAIT, Timeout
 from .kernel.wait_q import WaitQ
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["NetBufPool", "NetBuf", "frag_del"]
 
 _SRC = "lib/net_buf/buf_simple.c"
+_getframe = sys._getframe
 
 
 class NetBufPool:
@@ -73,7 +76,31 @@ class NetBufPool:
 
     def alloc(self, timeout: Timeout = K_NO_WAIT) -> NetBuf | None:
         """``net_buf_alloc``: a buffer with one reference, or None (NULL) on timeout."""
-        return self._alloc(self.size, timeout)
+        free = self._free
+        k = self.k
+        if not free or k._tracer is not None or k._c_alloc:
+            return self._alloc(self.size, timeout)
+        # _alloc's common case inlined: reuse the most recently freed buffer.
+        buf = free.pop()
+        buf._ref = 1
+        buf.flags = 0
+        buf.frags = None
+        buf.size = self.size
+        if buf.user_data != self._zero_ud:
+            buf.user_data[:] = self._zero_ud   # net_buf_alloc_len clears the user data
+        buf.len = 0
+        buf._head = buf._base
+        avail = self._avail - 1
+        self._avail = avail
+        if avail < self.min_avail:
+            self.min_avail = avail
+        buf.gen = self.alloc_total = self.alloc_total + 1
+        f = _getframe(1)
+        buf._site_code = f.f_code
+        buf._site_at = f.f_lasti
+        buf.alloc_thread = k._current
+        buf.alloc_time = k._now
+        return buf
 
     def alloc_len(self, size: int, timeout: Timeout = K_NO_WAIT) -> NetBuf | None:
         """``net_buf_alloc_len``: a fixed pool gives its whole data size for any non-zero
@@ -119,7 +146,8 @@ class NetBufPool:
         buf.flags = 0
         buf.frags = None
         buf.size = size
-        buf.user_data[:] = self._zero_ud   # net_buf_alloc_len clears the user data
+        if buf.user_data != self._zero_ud:
+            buf.user_data[:] = self._zero_ud   # net_buf_alloc_len clears the user data
         buf.len = 0
         buf._head = buf._base
         self._avail -= 1
@@ -128,13 +156,18 @@ class NetBufPool:
         self.alloc_total += 1
         buf.gen = self.alloc_total
         f = sys._getframe(2)
-        buf.alloc_site = (f.f_code.co_filename, f.f_lineno, f.f_code.co_name)
+        buf._site_code = f.f_code       # the call site, formatted only when asked for
+        buf._site_at = f.f_lasti
         buf.alloc_thread = self.k._current
         buf.alloc_time = self.k._now
+        if self.k._tracer is not None:
+            self.k._tracer("alloc", self, buf)
         return buf
 
     def _release(self, buf: NetBuf) -> None:
         self._avail += 1
+        if self.k._tracer is not None:
+            self.k._tracer("free", self, buf)
         if self.destroy is not None:
             self.destroy(buf)
         else:
@@ -173,7 +206,8 @@ class NetBuf:
     """``struct net_buf``: data is ``pool.storage[_head:_head+len]`` within its slot."""
 
     __slots__ = ("pool", "index", "_ref", "_base", "_head", "len", "size", "frags",
-                 "user_data", "flags", "alloc_site", "alloc_thread", "alloc_time", "gen")
+                 "user_data", "flags", "_site_code", "_site_at", "alloc_thread", "alloc_time",
+                 "gen")
 
     def __init__(self, pool: NetBufPool, index: int) -> None:
         self.pool = pool
@@ -186,10 +220,24 @@ class NetBuf:
         self.frags: NetBuf | None = None
         self.user_data = bytearray(pool.user_data_size)
         self.flags = 0
-        self.alloc_site: tuple[str, int, str] | None = None
+        self._site_code: CodeType | None = None     # where it was last allocated
+        self._site_at = 0                           # (code object, instruction offset)
         self.alloc_thread: Thread | None = None
         self.alloc_time = 0
         self.gen = 0                    # which allocation of this buffer (pool-wide count)
+
+    @property
+    def alloc_site(self) -> tuple[str, int, str] | None:
+        """Where the buffer was last allocated: (file, line, function), or None."""
+        code = self._site_code
+        if code is None:
+            return None
+        line = code.co_firstlineno
+        for start, end, ln in code.co_lines():
+            if start <= self._site_at < end and ln is not None:
+                line = ln
+                break
+        return code.co_filename, line, code.co_name
 
     # ------------------------------------------------------------ errors
     def _fail(self, expr: str, detail: str, where: str = _SRC) -> NetBufError:
@@ -227,15 +275,28 @@ class NetBuf:
             k.consume(k._c_unref)
         buf: NetBuf | None = self
         while buf is not None:
-            if not buf._ref:
+            ref = buf._ref
+            if ref > 1:
+                buf._ref = ref - 1
+                return
+            if not ref:
                 raise buf._fail("buf->ref", "net_buf_unref of a buffer already freed "
                                 "(double free)", "lib/net_buf/buf.c")
-            buf._ref -= 1
-            if buf._ref:
-                return
+            buf._ref = 0
             frags = buf.frags
             buf.frags = None
-            buf.pool._release(buf)
+            pool = buf.pool
+            if pool.destroy is None and not pool.wait_q._q and k._tracer is None:
+                # _release and _put_free inlined: back onto the free LIFO; the reschedule
+                # point only matters when another thread than the current one is first.
+                pool._avail += 1
+                pool._free.append(buf)
+                m = k._rq_mask
+                if not m or k._rq[_PRIO_TOP1 - m.bit_length()][0] \
+                        is not k._current:
+                    k._resched()
+            else:
+                pool._release(buf)
             buf = frags
 
     def destroy(self) -> None:

@@ -1,7 +1,11 @@
-"""End-of-run summary of a kernel: packet_io counters, queues, pools, threads, leaks."""
+"""End-of-run summary of a kernel (packet_io counters, queues, pools, threads, leaks) and
+per-sink latencies from a trace."""
 
 from __future__ import annotations
 
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -45,4 +49,104 @@ def summarize(k: Kernel) -> dict[str, Any]:
                              "allocated_at": f"{file}:{line} in {func}()",
                              "by": buf.alloc_thread.name if buf.alloc_thread else None})
     out["faults"] = [{"tick": tick, "message": msg} for tick, msg in k.faults]
+    return out
+
+
+# --------------------------------------------------------------------------- latency
+def percentile(values: Sequence[float], p: float) -> float:
+    """The nearest-rank ``p``-th percentile: the smallest value with at least ``p`` % of
+    the values at or below it (``p`` in (0, 100]); ``values`` need not be sorted."""
+    if not values:
+        raise ValueError("percentile of no values")
+    if not 0 < p <= 100:
+        raise ValueError(f"percentile must be in (0, 100], got {p}")
+    ordered = sorted(values)
+    return ordered[max(math.ceil(p * len(ordered) / 100), 1) - 1]
+
+
+class _Send:
+    """One ``packet_source_send`` call while its events are matched."""
+
+    __slots__ = ("start",)
+
+    def __init__(self) -> None:
+        self.start: float | None = None
+
+
+def sink_latencies(events: Iterable[Mapping[str, Any]]) -> dict[str, list[float]]:
+    """Per sink, the latency (µs) of each packet its handler finished, in trace order.
+
+    A packet's latency at a sink runs from the start of the ``packet_source_send`` that
+    delivered it to the end of that sink's handler: the ``us`` of the ``deliver``
+    (immediate sink) or ``handle`` (queued sink) event, which is recorded when the handler
+    returns. The start of a send is its ``send`` event's ``start_us`` when the trace has it,
+    otherwise the ``us`` of the first event that send produced. A send's ``deliver``,
+    ``enqueue``, ``drop`` and ``fault`` events come before its ``send`` event (which is
+    recorded when the call returns) and name the same source and buffer; a ``handle``
+    event is matched to the oldest unhandled ``enqueue`` of the same sink and buffer.
+    """
+    open_sends: dict[tuple[str, str], tuple[_Send, list[tuple[str, float]]]] = {}
+    queued: dict[tuple[str, str], deque[_Send]] = {}
+    out: dict[str, list[float]] = {}
+    for ev in events:
+        kind = ev.get("type")
+        if kind in ("deliver", "enqueue", "drop", "fault"):
+            key = (ev.get("source"), ev.get("buf"))
+            entry = open_sends.get(key)
+            if entry is None:
+                entry = open_sends[key] = (_Send(), [])
+                entry[0].start = float(ev["us"])
+            send, delivered = entry
+            if kind == "deliver":
+                delivered.append((ev["sink"], float(ev["us"])))
+            elif kind == "enqueue":
+                queued.setdefault((ev["sink"], ev["buf"]), deque()).append(send)
+        elif kind == "send":
+            key = (ev.get("source"), ev.get("buf"))
+            send, delivered = open_sends.pop(key, (None, []))
+            if send is None:
+                continue
+            if ev.get("start_us") is not None:
+                send.start = float(ev["start_us"])
+            for sink, end in delivered:
+                out.setdefault(sink, []).append(end - send.start)
+        elif kind == "handle":
+            fifo = queued.get((ev.get("sink"), ev.get("buf")))
+            if fifo:
+                send = fifo.popleft()
+                if send.start is not None:
+                    out.setdefault(ev["sink"], []).append(float(ev["us"]) - send.start)
+    return out
+
+
+def latency_table(events: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per sink: ``count``, ``p50_us``, ``p99_us`` and ``max_us`` of ``sink_latencies``."""
+    table = {}
+    for sink, values in sink_latencies(events).items():
+        if values:
+            table[sink] = {"count": len(values), "p50_us": percentile(values, 50),
+                           "p99_us": percentile(values, 99), "max_us": max(values)}
+    return table
+
+
+# -------------------------------------------------------------------------- in flight
+def in_flight(k: Kernel, events: Iterable[Mapping[str, Any]]) -> set[tuple[str, int]]:
+    """``(pool, index)`` of the buffers still held at the end that belong to a packet in
+    flight: enqueued on a queued sink (``enqueue``) and not handled yet (``handle``), with
+    every fragment chained to it. Such a buffer is waiting in a queue or being handled when
+    the run stops; it is not a leak."""
+    pending: dict[str, int] = {}
+    for ev in events:
+        kind = ev.get("type")
+        if kind == "enqueue":
+            pending[ev["buf"]] = pending.get(ev["buf"], 0) + 1
+        elif kind == "handle" and pending.get(ev.get("buf"), 0) > 0:
+            pending[ev["buf"]] -= 1
+    held = {buf.trace_id: buf for buf in k.leaks()}
+    out: set[tuple[str, int]] = set()
+    for ref, count in pending.items():
+        buf = held.get(ref) if count > 0 else None
+        while buf is not None:
+            out.add((buf.pool.name, buf.index))
+            buf = buf.frags
     return out

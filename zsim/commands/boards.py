@@ -29,7 +29,8 @@ def _cmd_boards(args: argparse.Namespace) -> int:
         t = Table("field", "value", title=b.identifier)
         for field in ("identifier", "aliases", "arch", "cpu", "cpu_clock_hz", "ticks_per_sec",
                       "hw_cycles_per_sec", "ram_kib", "flash_kib", "pointer_size",
-                      "endianness", "libc", "console_uart", "console_baud", "path"):
+                      "endianness", "libc", "errno_flavour", "xip", "console_uart",
+                      "console_baud", "path"):
             t.add_row(field, str(getattr(b, field)))
         for key, value in b.costs.items():
             t.add_row(f"cost.{key}", str(value))

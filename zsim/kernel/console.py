@@ -29,6 +29,8 @@ class Console(list):
         self.partial = ""
         self.echo = echo
         self._listeners: list[Callable[[str], None]] = []
+        self._stamp_at = -1             # the log timestamp last formatted, and when
+        self._stamp = ""
 
     def subscribe(self, fn: Callable[[str], None]) -> None:
         self._listeners.append(fn)
@@ -38,6 +40,10 @@ class Console(list):
 
     def write(self, text: str) -> None:
         """Write characters; every ``\\n`` completes a line (``\\r`` is dropped)."""
+        if not self.partial and text.endswith("\n") and text.count("\n") == 1 \
+                and "\r" not in text:  # one whole line, the common case
+            self._emit(text[:-1])
+            return
         text = self.partial + text.replace("\r", "")
         *lines, self.partial = text.split("\n")
         for line in lines:
@@ -69,18 +75,19 @@ def format_timestamp(cycles: int, freq: int) -> str:
     mins, seconds = divmod(rest, 60)
     ms = remainder * 1000 // freq
     us = (1000 * (remainder * 1000 - ms * freq)) // freq
-    return f"[{hours:02d}:{mins:02d}:{seconds:02d}.{ms:03d},{us:03d}]"
+    return "[%02d:%02d:%02d.%03d,%03d]" % (hours, mins, seconds, ms, us)
 
 
 class Logger:
     """``LOG_MODULE_REGISTER(name, level)``: ``inf/wrn/err/dbg`` with printf-style arguments."""
 
-    __slots__ = ("kernel", "name", "level")
+    __slots__ = ("kernel", "name", "level", "_heads")
 
     def __init__(self, kernel: Kernel, name: str, level: int) -> None:
         self.kernel = kernel
         self.name = name
         self.level = level
+        self._heads = {lvl: f" <{tag}> {name}: " for lvl, tag in _TAGS.items()}
 
     def _log(self, lvl: int, msg: str, args: tuple) -> None:
         if lvl > self.level:
@@ -90,13 +97,22 @@ class Logger:
         if lvl == LOG_LEVEL_DBG:        # CONFIG_LOG_FUNC_NAME_PREFIX_DBG defaults to y
             msg = f"{sys._getframe(2).f_code.co_name}: {msg}"
         k = self.kernel
-        # log_core.c: the hardware cycle counter timestamps logs when it runs at 1 MHz or
-        # less; a faster clock gives way to millisecond uptime.
-        if k.hw_cycles_per_sec > 1_000_000:
-            stamp = format_timestamp(k.uptime_get(), 1000)
+        con = k.console
+        if con._stamp_at == k._now:     # lines logged at the same instant share a stamp
+            stamp = con._stamp
         else:
-            stamp = format_timestamp(k.cycle_get(), k.hw_cycles_per_sec)
-        k.console.write(f"{stamp} <{_TAGS[lvl]}> {self.name}: {msg}\n")
+            # log_core.c: the hardware cycle counter timestamps logs when it runs at 1 MHz
+            # or less; a faster clock gives way to millisecond uptime.
+            if k.hw_cycles_per_sec > 1_000_000:
+                stamp = format_timestamp(k.uptime_get(), 1000)
+            else:
+                stamp = format_timestamp(k.cycle_get(), k.hw_cycles_per_sec)
+            con._stamp_at = k._now
+            con._stamp = stamp
+        if con.partial or "\n" in msg or "\r" in msg:
+            con.write(stamp + self._heads[lvl] + msg + "\n")
+        else:                           # one whole line: what write would emit
+            con._emit(stamp + self._heads[lvl] + msg)
 
     def err(self, msg: str, *args: object) -> None:
         """``LOG_ERR``."""

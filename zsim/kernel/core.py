@@ -33,7 +33,8 @@ from .thread import DEAD, PENDING, PRESTART, READY, SLEEPING, SUSPENDED, Thread
 from .time_units import K_MSEC, K_NO_WAIT, K_TICKS_FOREVER, K_USEC, Timeout, ceil_div
 from .wait_q import WaitQ
 
-_PRIO_OFFSET = 256          # run-queue bitmap index of priority 0
+_PRIO_TOP = 256             # run-queue bitmap: priority p is bit _PRIO_TOP - p, so the most
+_PRIO_TOP1 = _PRIO_TOP + 1  # urgent ready priority is _PRIO_TOP1 - mask.bit_length()
 
 
 class _Timeout:
@@ -111,6 +112,8 @@ class Kernel:
         self._booted = False
         self._boot_hooks: list[tuple[int, int, Callable[[Kernel], None]]] = []
         self._hub = greenlet(self._hub_main)
+        self._start_g: greenlet | None = None     # a new thread the hub must start
+        self._sleep_fn = self._sleep_expired     # one bound method: sleeps are told apart
         self._caller: greenlet | None = None
         self._stop: tuple | None = None
         self._stop_at: int | None = None
@@ -226,7 +229,7 @@ class Kernel:
         if self._c_timeout:
             self._charge(self._c_timeout)
         self._seq += 1
-        heappush(self._heap, (deadline, self._seq, to))
+        heappush(self._heap, (deadline * self._upt, self._seq, to))   # keyed in time units
         return to
 
     def _cancel_timeout(self, to: _Timeout | None) -> None:
@@ -234,8 +237,9 @@ class Kernel:
             to.active = False
             self._dead_timeouts += 1
             if self._dead_timeouts > 256 and self._dead_timeouts * 2 > len(self._heap):
-                self._heap = [e for e in self._heap if e[2].active]
-                heapify(self._heap)
+                h = self._heap         # compacted in place: callers may hold it
+                h[:] = [e for e in h if e[2].active]
+                heapify(h)
                 self._dead_timeouts = 0
 
     def _next_event(self) -> int | None:
@@ -244,7 +248,7 @@ class Kernel:
         while h and not h[0][2].active:
             heappop(h)
             self._dead_timeouts -= 1
-        return h[0][0] * self._upt if h else None
+        return h[0][0] if h else None
 
     def _announce(self) -> None:
         """``sys_clock_announce``: fire, in ISR context, every timeout due by now."""
@@ -252,14 +256,25 @@ class Kernel:
         prev, self._in_isr = self._in_isr, True
         if self._c_isr:
             self._charge(self._c_isr)
+        sleep_fn = self._sleep_fn
         try:
-            while h and h[0][0] * self._upt <= self._now:
+            while h and h[0][0] <= self._now:
                 to = heappop(h)[2]
                 if to.active:
                     to.active = False
                     if self._tracer is not None:
                         self._tracer("timeout", getattr(to.fn, "__name__", "?"))
-                    to.fn(to.arg)
+                    if to.fn is sleep_fn:   # _sleep_expired and _ready, inlined
+                        t = to.arg
+                        t.timeout = None
+                        t.state = READY
+                        q = self._rq.get(t.prio)
+                        if q is None:
+                            q = self._rq[t.prio] = deque()
+                        q.append(t)
+                        self._rq_mask |= 1 << (_PRIO_TOP - t.prio)
+                    else:
+                        to.fn(to.arg)
                 else:
                     self._dead_timeouts -= 1
         except GreenletExit:
@@ -276,7 +291,7 @@ class Kernel:
         if q is None:
             q = self._rq[t.prio] = deque()
         q.append(t)
-        self._rq_mask |= 1 << (t.prio + _PRIO_OFFSET)
+        self._rq_mask |= 1 << (_PRIO_TOP - t.prio)
 
     def _unready(self, t: Thread) -> None:
         q = self._rq[t.prio]
@@ -285,26 +300,35 @@ class Kernel:
         else:
             q.remove(t)
         if not q:
-            self._rq_mask &= ~(1 << (t.prio + _PRIO_OFFSET))
+            self._rq_mask ^= 1 << (_PRIO_TOP - t.prio)      # its bit was set
 
     def _best(self) -> Thread | None:
         m = self._rq_mask
         if not m:
             return None
-        return self._rq[(m & -m).bit_length() - 1 - _PRIO_OFFSET][0]
+        return self._rq[_PRIO_TOP1 - m.bit_length()][0]
 
     # ------------------------------------------------------------- switching
     def _switch_to(self, nxt: Thread | None) -> None:
         if self._tracer is not None and (self._current is not None or nxt is not None):
             cur = self._current
             self._tracer("switch", cur.name if cur else "idle", nxt.name if nxt else "idle")
-        nxt_g = self._hub if nxt is None else nxt.g
-        if self._c_switch and nxt is not None:
+        if nxt is None:
+            self._current = None
+            self._hub.switch()
+            return
+        if self._c_switch:
             self._charge(self._c_switch)
-        if nxt is not None:
-            nxt.slice_start = self._now
+        nxt.slice_start = self._now
         self._current = nxt
-        nxt_g.switch()
+        nxt_g = nxt.g
+        if not nxt_g and greenlet.getcurrent() is not self._hub:
+            # A thread's first run starts from the hub: started from another thread's
+            # stack, greenlets would nest and hundreds of threads exhaust the recursion limit.
+            self._start_g = nxt_g
+            self._hub.switch()
+        else:
+            nxt_g.switch()
 
     def _swap(self) -> None:
         """The current thread gives up the CPU (it blocked or yielded): run the best one.
@@ -316,8 +340,10 @@ class Kernel:
         if self._stop is not None:      # k.stop() or a crash: the hub hands back
             self._switch_to(None)
             return
-        nxt = self._best()
-        if nxt is None:
+        m = self._rq_mask
+        if m:
+            nxt = self._rq[_PRIO_TOP1 - m.bit_length()][0]
+        else:
             nxt = self._idle_here()
             if nxt is cur and nxt is not None:
                 if self._tracer is not None:
@@ -336,17 +362,23 @@ class Kernel:
         if self._tracer is not None:
             self._tracer("switch", self._current.name if self._current else "idle", "idle")
         self._current = None
+        h = self._heap
         while self._stop is None:
-            nxt = self._next_event()
-            if nxt is None or (self._stop_at is not None and nxt >= self._stop_at):
+            while h and not h[0][2].active:
+                heappop(h)
+                self._dead_timeouts -= 1
+            if not h:
+                return None
+            nxt = h[0][0]
+            if self._stop_at is not None and nxt >= self._stop_at:
                 return None
             if nxt > self._now:
                 self._idle_units += nxt - self._now
                 self._now = nxt
             self._announce()
-            best = self._best()
-            if best is not None:
-                return best
+            m = self._rq_mask
+            if m:
+                return self._rq[_PRIO_TOP1 - m.bit_length()][0]
         return None
 
     def _resched(self, preempt_ok: bool = False) -> None:
@@ -367,6 +399,11 @@ class Kernel:
 
     def _hub_main(self) -> None:
         while True:
+            g = self._start_g
+            if g is not None:
+                self._start_g = None
+                g.switch()
+                continue
             if self._stop is not None:
                 self._hand_back()
                 continue
@@ -383,6 +420,10 @@ class Kernel:
                 continue
             self._current = None
             if nxt is None:
+                stop_at = self._stop_at     # nothing can happen: idle to the run's end
+                if stop_at is not None and stop_at > self._now:
+                    self._idle_units += stop_at - self._now
+                    self._now = stop_at
                 self._hand_back(("idle",))
                 continue
             stop_at = self._stop_at
@@ -702,13 +743,18 @@ class Kernel:
 
     def sleep(self, timeout: Timeout) -> int:
         """``k_sleep``: 0, or the milliseconds left when woken early by ``wakeup``."""
-        cur = self._thread_only("k_sleep")
-        ticks = self.ticks_of(timeout)
+        cur = self._current
+        if cur is None or self._in_isr:
+            cur = self._thread_only("k_sleep")
+        if timeout.__class__ is Timeout and timeout._tps == self.ticks_per_sec:
+            ticks = timeout._ticks      # Timeout.ticks, already converted at this rate
+        else:
+            ticks = self.ticks_of(timeout)
         if ticks == K_TICKS_FOREVER:
             self.thread_suspend(cur)
             return K_TICKS_FOREVER
         left = self._tick_sleep(cur, timeout, ticks)
-        return ceil_div(left * 1000, self.ticks_per_sec)
+        return ceil_div(left * 1000, self.ticks_per_sec) if left else 0
 
     def msleep(self, ms: int) -> int:
         """``k_msleep``."""
@@ -717,6 +763,11 @@ class Kernel:
             timeout = K_MSEC(ms)
             if len(self._msec) < 4096:
                 self._msec[ms] = timeout
+        cur = self._current
+        if (cur is not None and not self._in_isr and timeout._tps == self.ticks_per_sec
+                and timeout._ticks > 0):
+            left = self._tick_sleep(cur, timeout, timeout._ticks)
+            return ceil_div(left * 1000, self.ticks_per_sec) if left else 0
         return self.sleep(timeout)
 
     def usleep(self, us: int) -> int:
@@ -728,7 +779,7 @@ class Kernel:
 
     def _tick_sleep(self, cur: Thread, timeout: Timeout, ticks: int) -> int:
         """``z_tick_sleep``: a zero sleep yields; returns ticks left before the wake-up."""
-        if ticks == 0 and not timeout.is_absolute:
+        if ticks == 0 and timeout.kind != 1:     # relative zero: a yield
             self.yield_()
             return 0
         now = self._now // self._upt
@@ -738,10 +789,40 @@ class Kernel:
             expected, deadline = now + ticks, now + ticks + 1
         if cur.irq_locks and self.spin_validate:
             raise _switch_under_lock()
-        self._unready(cur)
+        if (self._rq_mask.bit_count() == 1 and not self.costs_enabled   # only cur's level
+                and self._tracer is None and self._stop is None):
+            # Nothing else is ready: when this wake-up is also the next event, idle in place
+            # (no timeout record, no switch); the same as sleeping and being woken by it.
+            due = deadline * self._upt
+            h = self._heap
+            while h and not h[0][2].active:
+                heappop(h)
+                self._dead_timeouts -= 1
+            if ((not h or h[0][0] > due) and (self._stop_at is None or due < self._stop_at)
+                    and len(self._rq[cur.prio]) == 1):
+                self._idle_units += due - self._now
+                self._now = due
+                cur.slice_start = due
+                return max(expected - deadline, 0)
+        q = self._rq[cur.prio]          # _unready, inlined
+        if q[0] is cur:
+            q.popleft()
+        else:
+            q.remove(cur)
+        if not q:
+            self._rq_mask ^= 1 << (_PRIO_TOP - cur.prio)    # its bit was set
         cur.state = SLEEPING
-        cur.timeout = self._add_timeout(deadline, self._sleep_expired, cur)
-        self._swap()
+        if self._c_timeout:
+            cur.timeout = self._add_timeout(deadline, self._sleep_expired, cur)
+        else:                           # _add_timeout, inlined
+            cur.timeout = to = _Timeout(self._sleep_fn, cur, deadline)
+            self._seq += 1
+            heappush(self._heap, (deadline * self._upt, self._seq, to))
+        m = self._rq_mask
+        if m and self._stop is None:    # _swap's common case: another thread is ready
+            self._switch_to(self._rq[_PRIO_TOP1 - m.bit_length()][0])
+        else:
+            self._swap()
         return max(expected - self._now // self._upt, 0)
 
     def _sleep_expired(self, t: Thread) -> None:
@@ -749,10 +830,13 @@ class Kernel:
         self._ready(t)
 
     def wakeup(self, t: Thread) -> None:
-        """``k_wakeup``: end a sleep early."""
+        """``k_wakeup``: end a sleep early (a ``K_FOREVER`` sleep, a suspension, too)."""
         if t.state is SLEEPING:
             self._cancel_timeout(t.timeout)
             t.timeout = None
+            self._ready(t)
+            self._resched()
+        elif t.state is SUSPENDED:      # z_impl_k_wakeup un-suspends a non-pending thread
             self._ready(t)
             self._resched()
 
@@ -808,7 +892,9 @@ class Kernel:
                     cur.cpu_units += stop_at - self._now
                     self._now = stop_at
                 self._current = None
+                left = end - self._now
                 self._hub.switch()
+                end = self._now + left
                 continue
             if nxt is None or nxt > end:
                 if end > self._now:
@@ -826,9 +912,11 @@ class Kernel:
                 self._announce()
                 if self._stop is not None:
                     self._halt()
+            left = end - self._now
             self._resched()
-            if self._now >= end:
+            if left <= 0:
                 return
+            end = self._now + left      # time others ran while preempted is not this work
 
     def _irq_unlocked(self) -> None:
         """Interrupts were unmasked: take timer interrupts that fell due meanwhile."""
@@ -854,14 +942,18 @@ class Kernel:
         else:
             q.remove(cur)
         if not q:
-            self._rq_mask &= ~(1 << (cur.prio + _PRIO_OFFSET))
+            self._rq_mask ^= 1 << (_PRIO_TOP - cur.prio)    # its bit was set
         cur.state = PENDING
         cur.waitq = waitq
         cur.retval = -errno.EAGAIN
         cur.data = data                 # ``swap_data``: what a pended sender offers
         self._seq += 1
-        waitq.add(cur, self._seq)
-        if not timeout.is_forever:
+        wq = waitq._q
+        if not wq or wq[-1][0] <= cur.prio:    # WaitQ.add's common case: goes last
+            wq.append((cur.prio, self._seq, cur))
+        else:
+            waitq.add(cur, self._seq)
+        if timeout.kind != -1:          # not K_FOREVER
             cur.timeout = self._add_timeout(self._deadline(timeout), self._pend_expired, cur)
         self._swap()
         return cur.retval
@@ -896,7 +988,7 @@ class Kernel:
         if q is None:
             q = self._rq[t.prio] = deque()
         q.append(t)
-        self._rq_mask |= 1 << (t.prio + _PRIO_OFFSET)
+        self._rq_mask |= 1 << (_PRIO_TOP - t.prio)
         return t
 
     def _wake(self, t: Thread, retval: int, data: Any = None) -> Thread:
@@ -1014,8 +1106,15 @@ class Kernel:
         return lines
 
     def cpu_report(self) -> dict[str, float]:
-        """CPU time (µs) consumed by each thread, plus ``idle``."""
-        per = {t.name: t.cpu_units * 1e6 / self.units_per_sec for t in self._threads}
+        """CPU time (µs) consumed by each thread, plus ``idle``; threads sharing a name are
+        told apart as ``name#2``, ``name#3`` in creation order."""
+        per: dict[str, float] = {}
+        for t in self._threads:
+            key, n = t.name, 1
+            while key in per:
+                n += 1
+                key = f"{t.name}#{n}"
+            per[key] = t.cpu_units * 1e6 / self.units_per_sec
         per["idle"] = self._idle_units * 1e6 / self.units_per_sec
         return per
 

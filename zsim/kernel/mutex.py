@@ -85,12 +85,12 @@ class Mutex:
         new_owner = self.wait_q.first()
         self.owner = new_owner
         if new_owner is not None:
+            # z_reschedule: the more urgent new owner preempts a preemptible caller only.
             k._wake(new_owner, 0)
             self.owner_orig_prio = new_owner.prio
-            k._resched(preempt_ok=True)
+            k._resched()
         else:
-            self.lock_count = 0
-            k._resched(preempt_ok=True)
+            self.lock_count = 0         # k_spin_unlock only: not a reschedule point
         return 0
 
     def ram_usage(self, lay: Layout) -> list[MemoryEntry]:

@@ -51,9 +51,10 @@ class WorkQueue:
             work = self.pending.popleft()
             work.flags = (work.flags & ~K_WORK_QUEUED) | K_WORK_RUNNING
             work.handler(work)
-            work.flags &= ~K_WORK_RUNNING
-            if work.flags & K_WORK_CANCELING == 0:
-                work.queue = work.queue if work.flags & K_WORK_QUEUED else None
+            # finalize_cancel_locked: a cancel that waited for the handler completes here.
+            work.flags &= ~(K_WORK_RUNNING | K_WORK_CANCELING)
+            if not work.flags & K_WORK_QUEUED:
+                work.queue = None
             while work.waiters:
                 k._wake_first(work.waiters, 0)
             k.yield_()
@@ -108,11 +109,22 @@ class Work:
         return bool(self.flags & (K_WORK_QUEUED | K_WORK_DELAYED | K_WORK_RUNNING))
 
     def cancel(self) -> int:
-        """``k_work_cancel``: unqueue if queued; returns the remaining busy flags."""
+        """``k_work_cancel``: unqueue if queued; a running item is marked cancelling (new
+        submissions get ``-EBUSY`` until its handler returns). Returns the busy flags."""
         if self.flags & K_WORK_QUEUED and self.queue is not None:
             self.queue.pending.remove(self)
             self.flags &= ~K_WORK_QUEUED
+        if self.flags & K_WORK_RUNNING:
+            self.flags |= K_WORK_CANCELING
         return self.flags
+
+    def cancel_sync(self) -> bool:
+        """``k_work_cancel_sync``: cancel and wait until the handler is no longer running;
+        True if the item was busy."""
+        busy = self.cancel()
+        if busy & K_WORK_RUNNING:
+            self.k._pend(self.waiters, K_FOREVER)
+        return bool(busy)
 
     def flush(self) -> bool:
         """``k_work_flush``: wait until the item is neither queued nor running."""

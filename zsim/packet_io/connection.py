@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 from .. import errno
 from ..errors import ConfigError, ZsimError
@@ -76,6 +78,7 @@ class PacketConnection:
         i = src.conns.index(self)
         del src.conns[i]
         del src.sinks[i]
+        _unlinked(src, i)
         self.linked = False
         return 0
 
@@ -108,10 +111,37 @@ def connect(source: PacketSource, sink: PacketSink) -> PacketConnection:
     symbols.add(conn.symbol)
     conn.static = True
     conn.linked = True
-    i = 0
     conns = source.conns
-    while i < len(conns) and conns[i].static and conns[i].symbol < conn.symbol:
-        i += 1
+    # Position: after every leading static connection whose symbol sorts before this one.
+    # The first ``n`` connections are known to be static and sorted, so bisect them; only
+    # past them (a static connection re-added at runtime) is the list walked.
+    n = _sorted_prefix(source)
+    i = bisect_left(conns, conn.symbol, 0, n, key=_symbol)
+    if i == n:
+        while i < len(conns) and conns[i].static and conns[i].symbol < conn.symbol:
+            i += 1
     conns.insert(i, conn)
     source.sinks.insert(i, sink)
+    if i <= n:
+        _SORTED[source] = n + 1
     return conn
+
+
+_SORTED: WeakKeyDictionary[PacketSource, int] = WeakKeyDictionary()
+"""Per source: how many leading connections are static and sorted by symbol."""
+
+
+def _symbol(conn: PacketConnection) -> str:
+    return conn.symbol
+
+
+def _sorted_prefix(source: PacketSource) -> int:
+    n = _SORTED.get(source, 0)
+    return n if n <= len(source.conns) else 0
+
+
+def _unlinked(source: PacketSource, i: int) -> None:
+    """Connection ``i`` of ``source`` was removed: its sorted static prefix shrinks."""
+    n = _SORTED.get(source, 0)
+    if i < n:
+        _SORTED[source] = n - 1

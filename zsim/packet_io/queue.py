@@ -54,8 +54,14 @@ class PacketEventQueue:
         if mq is None:
             return -errno.EINVAL
         k = self.k
-        if mq.buf and not mq.wait_q and not k._c_msgq_get:
+        if mq.buf and not mq.wait_q._q and not k._c_msgq_get:
             sink, buf = mq.buf.popleft()            # k_msgq_get's non-blocking path
+        elif (not mq.buf and timeout.kind == -1 and not k._c_msgq_get and not k._in_isr
+              and k._current is not None):
+            # k_msgq_get's blocking path with K_FOREVER: wait for a sender's hand-over.
+            if k._pend(mq.wait_q, timeout) != 0:
+                return -errno.EAGAIN
+            sink, buf = k._current.data
         else:
             ret, event = mq.get(timeout)
             if ret != 0:
@@ -72,13 +78,16 @@ class PacketEventQueue:
                 report_fault(sink, buf)
                 ret = -errno.EFAULT
             else:
+                tracer = k._tracer
+                if tracer is not None:  # before the unref: the buffer may be freed
+                    tracer("handle", self, sink, buf, 0)
                 if buf._ref > 1 and not k._c_unref:
                     buf._ref -= 1
                 else:
                     buf.unref()
-                ret = 0
                 if self._stats is not None:
                     self._stats.processed_count += 1
+                return 0
         tracer = k._tracer
         if tracer is not None:
             tracer("handle", self, sink, buf, ret)

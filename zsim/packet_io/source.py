@@ -61,13 +61,14 @@ class PacketSource:
         if timeout is K_NO_WAIT:
             end = 0
         else:
-            ticks = timeout.ticks(k.ticks_per_sec)
+            ticks = (timeout._ticks if timeout._tps == k.ticks_per_sec
+                     else timeout.ticks(k.ticks_per_sec))
             if ticks == -1:
                 end = None
-            elif ticks == 0 and not timeout.is_absolute:
-                end = 0
-            elif timeout.is_absolute:
+            elif timeout.kind == 1:     # absolute
                 end = ticks
+            elif ticks == 0:
+                end = 0
             else:
                 end = k._now // k._upt + ticks
         if buf is None:
@@ -83,15 +84,17 @@ class PacketSource:
             cur.irq_locks += 1
         delivered = 0
         tracer = k._tracer
+        c_unref = k._c_unref            # an unref with a cost goes through NetBuf.unref
+        if tracer is not None:
+            tracer("send_start", self, buf)
         try:
             for sink in self.sinks:
                 if sink is None:            # a connection without a sink is skipped
                     continue
-                if not buf._ref:
-                    buf._alive("net_buf_ref")
-                if buf._ref == 255:
-                    buf.ref()               # raises the overflow error
-                buf._ref += 1
+                ref = buf._ref
+                if ref == 0 or ref == 255:
+                    buf.ref()               # raises: use after free, or the count overflows
+                buf._ref = ref + 1
                 kind = sink.kind
                 if kind > 1:                # -ENOSYS (queued, no queue) / -ENOTSUP (mode)
                     buf.unref()
@@ -102,24 +105,26 @@ class PacketSource:
                         buf.unref()
                         continue
                     handler(sink, buf)
-                    if sink._stats is not None:
-                        sink._stats.handled_count += 1
-                    if not buf._ref:
+                    st = sink._stats
+                    if st is not None:
+                        st.handled_count += 1
+                    ref = buf._ref
+                    if not ref:
                         report_fault(sink, buf)
                         if tracer is not None:
                             tracer("fault", self, sink, buf)
                         continue
-                    if buf._ref > 1 and not k._c_unref:
-                        buf._ref -= 1
+                    if tracer is not None:  # before the unref: the buffer may be freed
+                        tracer("deliver", self, sink, buf)
+                    if ref > 1 and not c_unref:
+                        buf._ref = ref - 1
                     else:
                         buf.unref()
                     delivered += 1
-                    if tracer is not None:
-                        tracer("deliver", self, sink, buf)
                 else:
                     mq = sink._queue.msgq
                     if len(mq.buf) < mq.max_msgs and not k._in_isr and not k._c_msgq_put:
-                        if mq.wait_q:       # the processing thread waits: hand it over
+                        if mq.wait_q._q:    # the processing thread waits: hand it over
                             k._wake_first(mq.wait_q, 0, (sink, buf))
                         else:
                             mq.buf.append((sink, buf))
@@ -143,7 +148,7 @@ class PacketSource:
             self._lock_owner = None
             if masked:
                 cur.irq_locks -= 1
-                if not cur.irq_locks and k._heap and k._heap[0][0] * k._upt <= k._now:
+                if not cur.irq_locks and k._heap and k._heap[0][0] <= k._now:
                     k._irq_unlocked()
         if stats is not None:
             stats.queued_total += delivered

@@ -1,0 +1,264 @@
+"""``zsim twister``: discover suites, run them on platforms, write twister's reports."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from zsim import __version__
+from zsim.boards import load_board
+from zsim.errors import BoardError
+
+from .discovery import TwisterConfigError, discover
+from .filters import FilterOptions, Instance, apply_filters, resolve_platforms
+from .hardware_map import connected_for, load_hardware_map
+from .reports import Environment, save_reports, save_testplan, summary_lines, write_atomic
+from .runner import RunOptions, Target, build_dir, run_all
+from .statuses import ERROR, FAIL, FILTER, NOTRUN, PASS
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """twister's flags that zsim understands (destinations named as twister names them)."""
+    p.add_argument("-T", "--testsuite-root", action="append", default=[],
+                   help="directory to search for suites (repeatable)")
+    p.add_argument("-p", "--platform", action="append", default=[],
+                   help="platform to run on (repeatable; aliases accepted)")
+    p.add_argument("-O", "--outdir", default="twister-out", help="output directory")
+    p.add_argument("-t", "--tag", action="append", default=[], help="only suites with this tag")
+    p.add_argument("-e", "--exclude-tag", action="append", default=[],
+                   help="leave out suites with this tag")
+    p.add_argument("-s", "--test", "--scenario", dest="scenario", action="append", default=[],
+                   help="run only this scenario (path/identifier or identifier)")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more output")
+    p.add_argument("--inline-logs", action="store_true",
+                   help="print the logs of failed suites instead of their paths")
+    p.add_argument("--retry-failed", type=int, default=0, metavar="N",
+                   help="run failed suites again, up to N times")
+    p.add_argument("--no-clean", action="store_true",
+                   help="reuse an existing output directory instead of renaming it")
+    p.add_argument("-c", "--clobber-output", action="store_true",
+                   help="delete an existing output directory instead of renaming it")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="suites run in parallel processes")
+    p.add_argument("--integration", action="store_true",
+                   help="run only on each suite's integration_platforms")
+    p.add_argument("--timeout-multiplier", type=float, default=1.0,
+                   help="multiply every suite's timeout (virtual seconds)")
+    p.add_argument("--device-testing", action="store_true", help="run on real boards")
+    p.add_argument("--device-serial", help="serial port (pyserial URL) of the board")
+    p.add_argument("--device-serial-baud", type=int, default=115200, help="its baud rate")
+    p.add_argument("--hardware-map", help="twister hardware map YAML of connected boards")
+    p.add_argument("--report-filtered", action="store_true",
+                   help="include filtered suites in twister.json")
+    p.add_argument("--detailed-skipped-report", action="store_true",
+                   help="include filtered suites in the JUnit reports")
+    p.add_argument("--report-name", default=None, help="report file name (default twister)")
+    p.add_argument("--report-suffix", default=None, help="suffix added to report names")
+    p.add_argument("--seed", type=int, default=0, help="simulation random seed")
+    p.add_argument("--board-dir", action="append", default=[],
+                   help="extra directory of board profiles")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``zsim twister`` to the zsim command line."""
+    p = sub.add_parser("twister", help="run suites from testcase.yaml/sample.yaml like twister",
+                       description="Run zsim models as twister suites and write twister's "
+                                   "reports (twister.json, twister.xml, twister_report.xml).")
+    add_arguments(p)
+    p.set_defaults(func=main)
+
+
+class _Log:
+    """twister-style console lines, kept for twister.log."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.lines: list[str] = []
+
+    def __call__(self, msg: str, level: str = "INFO") -> None:
+        for part in msg.splitlines() or [""]:
+            line = f"{level:<7} - {part}"
+            self.lines.append(line)
+            print(line, file=self.out, flush=True)
+
+
+def _prepare_outdir(outdir: Path, *, no_clean: bool, clobber: bool) -> Path | None:
+    """Rename (or delete) an existing output directory as twister does; the new name."""
+    if not outdir.exists() or no_clean:
+        return None
+    if clobber:
+        shutil.rmtree(outdir)
+        return None
+    i = 1
+    while True:
+        cand = outdir.with_name(f"{outdir.name}.{i}")
+        if not cand.exists():
+            outdir.rename(cand)
+            return cand
+        i += 1
+
+
+def _options_dict(args: argparse.Namespace) -> dict[str, Any]:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    defaults = vars(parser.parse_args([]))
+    return {k: v for k, v in vars(args).items()
+            if k in defaults and v != defaults[k]}
+
+
+def _targets(args: argparse.Namespace, platforms: list[str],
+             board_dirs: tuple[str, ...]) -> tuple[tuple[str, Target], ...]:
+    if not args.device_testing:
+        return ()
+    if args.hardware_map:
+        duts = load_hardware_map(args.hardware_map)
+        for d in duts:
+            canon = []
+            for p in d.platforms:
+                try:
+                    canon.append(load_board(p, board_dirs).identifier)
+                except BoardError:
+                    canon.append(p)
+            d.platforms = canon
+        out = []
+        for plat in platforms:
+            d = connected_for(duts, plat)
+            if d is not None:
+                out.append((plat, Target("device", d.serial, d.baud, d.id)))
+        return tuple(out)
+    return tuple((p, Target("device", args.device_serial, args.device_serial_baud, None))
+                 for p in platforms)
+
+
+def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Run ``zsim twister``; 0 when nothing failed, 1 when something failed or errored."""
+    log = _Log(out or sys.stdout)
+    start = time.monotonic()
+    if args.device_testing and not (args.device_serial or args.hardware_map):
+        raise TwisterConfigError("--device-testing needs --device-serial PATH or "
+                                 "--hardware-map FILE")
+    if args.device_serial and args.hardware_map:
+        raise TwisterConfigError("--device-serial and --hardware-map cannot be used together")
+    if (args.device_serial or args.hardware_map) and not args.device_testing:
+        raise TwisterConfigError("--device-serial/--hardware-map need --device-testing")
+    if args.jobs < 1:
+        raise TwisterConfigError("-j/--jobs must be at least 1")
+    board_dirs = tuple(args.board_dir)
+    names = [n for p in args.platform for n in p.replace(",", " ").split()]
+    if not names and args.hardware_map:
+        names = [p for d in load_hardware_map(args.hardware_map) if d.connected
+                 for p in d.platforms]
+    if not names:
+        raise TwisterConfigError("no platform: pass -p PLATFORM (repeatable)")
+    if args.device_testing and args.device_serial and len(names) > 1:
+        raise TwisterConfigError("--device-serial runs one platform; pass exactly one -p")
+    platforms = resolve_platforms(names, board_dirs)
+    plat_names = [p.name for p in platforms]
+    roots = args.testsuite_root or ["."]
+
+    scenarios = discover(roots)
+    outdir = Path(args.outdir)
+    renamed = _prepare_outdir(outdir, no_clean=args.no_clean, clobber=args.clobber_output)
+    outdir.mkdir(parents=True, exist_ok=True)
+    if renamed is not None:
+        log(f"Renamed output directory to {renamed}")
+    log(f"Using zsim {__version__} (simulated targets; times are virtual seconds)")
+
+    instances = apply_filters(scenarios, platforms, FilterOptions(
+        tags=args.tag, exclude_tags=args.exclude_tag, scenarios=args.scenario,
+        integration=args.integration, device_testing=args.device_testing))
+    env = Environment(version=f"zsim-{__version__}",
+                      run_date=datetime.now().isoformat(timespec="seconds"),
+                      options=_options_dict(args))
+    targets = _targets(args, plat_names, board_dirs)
+    if args.device_testing:
+        for inst in instances:
+            if inst.status != FILTER and inst.platform.name not in dict(targets):
+                inst.add_filter("No connected device for this platform")
+                inst.run = False
+                inst.add_missing_case_status(FILTER)
+            elif inst.status != FILTER and inst.run and \
+                    not (inst.scenario.source_dir / "topology.yaml").is_file():
+                inst.add_filter("Device testing needs a topology.yaml scenario")
+                inst.run = False
+                inst.add_missing_case_status(FILTER)
+
+    save_testplan(instances, env, outdir)
+    filtered = sum(1 for i in instances if i.status == FILTER)
+    log(f"{len({i.scenario.name for i in instances})} test scenarios ({len(instances)} "
+        f"configurations) selected, {filtered} configurations filtered ({filtered} by static "
+        "filter, 0 at runtime).")
+    log("Adding tasks to the queue...")
+
+    opts = RunOptions(outdir=str(outdir), timeout_multiplier=args.timeout_multiplier,
+                      seed=args.seed, board_dirs=board_dirs, targets=targets)
+    todo = sum(1 for i in instances if i.status != FILTER)
+    done_count = [0]
+
+    def on_done(inst: Instance) -> None:
+        done_count[0] += 1
+        if args.verbose:
+            status = {PASS: "PASSED", FAIL: "FAILED", ERROR: "ERROR",
+                      NOTRUN: "NOT RUN"}.get(inst.status, str(inst.status).upper())
+            extra = f" : {inst.reason}" if inst.status in (FAIL, ERROR) else ""
+            kind = "device" if inst.dut or opts.target_for(inst.platform.name).kind == \
+                "device" else "zsim"
+            log(f"{done_count[0]:>{len(str(todo))}}/{todo} {inst.platform.name:<25} "
+                f"{inst.scenario.name:<50} {status} ({kind} {inst.execution_time:.3f}s)"
+                f"{extra}")
+
+    instances = run_all(instances, opts, jobs=args.jobs, retry_failed=args.retry_failed,
+                        on_done=on_done)
+    by = {s: sum(1 for i in instances if i.status == s)
+          for s in (PASS, FAIL, ERROR, FILTER, NOTRUN)}
+    log(f"Total complete: {todo:>4}/{todo:>4}  100%  built (not run): {by[NOTRUN]:>4}, "
+        f"filtered: {by[FILTER]:>4}, failed: {by[FAIL]:>4}, error: {by[ERROR]:>4}")
+
+    bad = [i for i in instances if i.status in (FAIL, ERROR)]
+    for inst in bad:
+        bdir = build_dir(outdir, inst)
+        logfile = bdir / inst.log_name
+        if not logfile.exists():
+            logfile = bdir / "build.log"
+        level = "ERROR"
+        log(f"{inst.platform.name:<25} {inst.scenario.name:<50} {inst.status.upper()}: "
+            f"{inst.reason}", level)
+        if args.inline_logs and logfile.exists():
+            log(f"see: {logfile}:", level)
+            log(logfile.read_text(encoding="utf-8", errors="replace").rstrip("\n"), level)
+        else:
+            log(f"see: {logfile}", level)
+
+    save_reports(instances, env, outdir, plat_names, name=args.report_name or "twister",
+                 suffix=args.report_suffix, report_filtered=args.report_filtered,
+                 detailed_skipped=args.detailed_skipped_report)
+    if bad:
+        log("-+" * 40)
+        log("The following issues were found (showing the top 10 items):")
+        for n, inst in enumerate(bad[:10], 1):
+            log(f"{n}) {inst.scenario.name} on {inst.platform.name} {inst.status} "
+                f"({inst.reason})")
+        log("")
+        log("To rerun the tests, call zsim twister using the following commandline:")
+        log(f"zsim twister -T <ROOT> -p {bad[0].platform.name} -s {bad[0].scenario.name}")
+        log("-+" * 40)
+    for line in summary_lines(instances, plat_names, time.monotonic() - start):
+        log(line)
+    log(f"Saving reports... in {outdir}")
+    write_atomic(outdir / "twister.log", "\n".join(log.lines) + "\n")
+    return 1 if bad else 0
+
+
+def run(argv: Sequence[str], out: TextIO | None = None) -> int:
+    """Parse ``argv`` (the arguments after ``twister``) and run."""
+    p = argparse.ArgumentParser(prog="zsim twister")
+    add_arguments(p)
+    return main(p.parse_args(list(argv)), out)
+
+
+__all__ = ["add_arguments", "main", "register", "run"]

@@ -1,0 +1,365 @@
+"""Suite discovery: ``testcase.yaml`` / ``sample.yaml`` files next to a zsim model.
+
+Under each root, a directory holding ``testcase.yaml`` or ``sample.yaml`` and a model
+(``model.py`` or ``topology.yaml``) is a suite. Each key of its ``tests:`` mapping is a
+scenario, with the ``common:`` keys merged in as twister merges them
+(scripts/pylib/twister/twisterlib/config_parser.py). A scenario's name is its directory
+relative to the root joined with its identifier, as twister's ``TestSuite.get_unique``
+forms it for suites outside ZEPHYR_BASE.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from zsim.errors import ZsimError
+
+SUITE_FILES = ("testcase.yaml", "sample.yaml")
+MODEL_FILES = ("model.py", "topology.yaml")
+
+
+class TwisterConfigError(ZsimError):
+    """A suite file that cannot be used: which file, which line, what was expected."""
+
+
+_STR_OR_LIST = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+_INT = {"type": "integer"}
+_BOOL = {"type": "boolean"}
+_STR = {"type": "string"}
+
+_HARNESS_CONFIG = {
+    "type": "object",
+    "properties": {
+        "type": {"enum": ["one_line", "multi_line"]},
+        "ordered": _BOOL,
+        "regex": {"type": "array", "items": _STR},
+        "record": {
+            "type": "object",
+            "properties": {
+                "regex": {"anyOf": [_STR, {"type": "array", "items": _STR}]},
+                "merge": _BOOL,
+                "as_json": {"type": "array", "items": _STR},
+            },
+            "additionalProperties": False,
+        },
+        "fixture": _STR,
+        "repeat": _INT,
+    },
+    # Other harnesses' keys (pytest_*, robot_*, bsim_*, ...) are accepted and not used.
+    "additionalProperties": True,
+}
+
+# The per-scenario keys of scripts/schemas/twister/testsuite-schema.yaml.
+_SCENARIO_KEYS: dict[str, Any] = {
+    "arch_allow": _STR_OR_LIST, "arch_exclude": _STR_OR_LIST,
+    "build_only": _BOOL, "build_on_all": _BOOL, "depends_on": _STR_OR_LIST,
+    "expect_reboot": _BOOL, "extra_args": _STR_OR_LIST, "extra_configs": {"type": "array"},
+    "extra_conf_files": {"type": "array"}, "extra_overlay_confs": {"type": "array"},
+    "extra_dtc_overlay_files": {"type": "array"}, "extra_sections": _STR_OR_LIST,
+    "filter": _STR, "harness": _STR, "harness_config": _HARNESS_CONFIG,
+    "ignore_faults": _BOOL, "ignore_qemu_crash": _BOOL,
+    "integration_platforms": _STR_OR_LIST, "integration_toolchains": _STR_OR_LIST,
+    "levels": _STR_OR_LIST, "min_flash": _INT, "min_ram": _INT, "modules": _STR_OR_LIST,
+    "platform_allow": _STR_OR_LIST, "platform_exclude": _STR_OR_LIST,
+    "platform_key": _STR_OR_LIST, "platform_type": _STR_OR_LIST,
+    "required_snippets": _STR_OR_LIST, "required_applications": {"type": "array"},
+    "simulation_exclude": _STR_OR_LIST, "skip": _BOOL, "slow": _BOOL, "sysbuild": _BOOL,
+    "tags": _STR_OR_LIST, "testcases": {"type": "array", "items": _STR},
+    "timeout": {"type": "number", "minimum": 0}, "toolchain_allow": _STR_OR_LIST,
+    "toolchain_exclude": _STR_OR_LIST, "type": _STR, "vendor_allow": _STR_OR_LIST,
+    "vendor_exclude": _STR_OR_LIST, "source_dir": _STR, "min_ram_kb": _INT,
+}
+
+SUITE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["tests"],
+    "additionalProperties": False,
+    "properties": {
+        "sample": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {"name": _STR, "description": _STR},
+            "additionalProperties": True,
+        },
+        "common": {"type": "object", "properties": _SCENARIO_KEYS, "additionalProperties": False},
+        "tests": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "null"},
+                    {"type": "object", "properties": _SCENARIO_KEYS,
+                     "additionalProperties": False},
+                ]
+            },
+        },
+    },
+}
+"""JSON Schema for a suite file (the subset of twister's schema zsim reads, all keys known)."""
+
+_VALIDATOR = jsonschema.Draft202012Validator(SUITE_SCHEMA)
+
+_LIST_KEYS = ("arch_allow", "arch_exclude", "platform_allow", "platform_exclude",
+              "integration_platforms", "depends_on", "levels", "platform_type",
+              "extra_args", "modules", "vendor_allow", "vendor_exclude")
+
+
+@dataclass
+class Scenario:
+    """One scenario (a ``tests:`` entry) of a suite, with ``common:`` merged in."""
+
+    id: str                       # the yaml key, e.g. sample.packet_io.basic_routing
+    name: str                     # <dir relative to root>/<id>
+    source_dir: Path
+    yaml_file: Path
+    model: Path                   # model.py or topology.yaml
+    tags: set[str] = field(default_factory=set)
+    platform_allow: list[str] = field(default_factory=list)
+    platform_exclude: list[str] = field(default_factory=list)
+    integration_platforms: list[str] = field(default_factory=list)
+    arch_allow: list[str] = field(default_factory=list)
+    arch_exclude: list[str] = field(default_factory=list)
+    harness: str = ""
+    harness_config: dict[str, Any] = field(default_factory=dict)
+    timeout: float = 60
+    build_only: bool = False
+    skip: bool = False
+    min_ram: int = -1
+    min_flash: int = -1
+    testcases: list[str] = field(default_factory=list)    # declared or scanned case names
+    ignore_faults: bool = False
+    keys: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        """The suite directory as reported (twister's ``source_dir_rel``)."""
+        return _rel(self.source_dir)
+
+
+def _rel(p: Path) -> str:
+    try:
+        return Path(os.path.relpath(p.resolve(), Path.cwd().resolve())).as_posix()
+    except ValueError:  # another drive
+        return p.resolve().as_posix()
+
+
+def _node_line(root: yaml.Node | None, parts: Sequence[Any]) -> int:
+    node = root
+    line = 1 if root is None else root.start_mark.line + 1
+    for part in parts:
+        nxt = None
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == part:
+                    nxt = v
+                    line = k.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part < len(node.value):
+                nxt = node.value[part]
+                line = nxt.start_mark.line + 1
+        if nxt is None:
+            break
+        node = nxt
+    return line
+
+
+def _key_line(node: yaml.Node | None, key: str) -> int | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, _ in node.value:
+            if k.value == key:
+                return k.start_mark.line + 1
+    return None
+
+
+def _describe(err: jsonschema.ValidationError, root: yaml.Node | None) -> tuple[int, str]:
+    parts = list(err.absolute_path)
+    where = " > ".join(str(p) for p in parts) or "(top level)"
+    line = _node_line(root, parts)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = set(err.schema.get("properties", {}))
+        extra = sorted(k for k in err.instance if k not in allowed)
+        if extra:
+            node = root
+            for p in parts:
+                node = next((v for k, v in node.value if k.value == p), None) \
+                    if isinstance(node, yaml.MappingNode) else None
+            line = _key_line(node, extra[0]) or line
+            return line, f"{where}: unknown key {extra[0]!r}"
+    if err.validator == "required":
+        return line, f"{where}: {err.message}"
+    return line, f"{where}: {err.message}"
+
+
+def load_suite_file(path: Path) -> dict[str, Any]:
+    """Parse and check one suite file; errors name the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TwisterConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise TwisterConfigError(f"{path}:{line}: invalid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise TwisterConfigError(f"{path}:1: expected a mapping with a 'tests:' key")
+    errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        best = jsonschema.exceptions.best_match(errors)
+        line, msg = _describe(best, root)
+        raise TwisterConfigError(f"{path}:{line}: {msg}")
+    for name in data["tests"]:
+        if len(str(name).split(".")) < 2:
+            line = _node_line(root, ["tests", name])
+            raise TwisterConfigError(
+                f"{path}:{line}: bad test name {name!r}: expected the category and subsystem "
+                "separated by a dot (e.g. sample.basic.hello)")
+        merged = merge_common(data.get("common") or {}, data["tests"][name] or {})
+        if merged.get("harness") == "console" and not merged.get("harness_config"):
+            line = _node_line(root, ["tests", name])
+            raise TwisterConfigError(f"{path}:{line}: scenario {name}: console harness "
+                                     "defined without a harness_config")
+        if merged.get("harness") == "console" and not merged["harness_config"].get("regex"):
+            line = _node_line(root, ["tests", name, "harness_config"])
+            raise TwisterConfigError(f"{path}:{line}: scenario {name}: console harness "
+                                     "needs harness_config.regex (a list of patterns)")
+    return data
+
+
+def merge_common(common: dict[str, Any], scenario: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``common:`` into one scenario as twister's config parser does: lists and
+    space-separated strings concatenate, ``filter`` expressions are and-ed, other keys of
+    the scenario win."""
+    out = copy.deepcopy(common)
+    for k, v in (scenario or {}).items():
+        if k not in out:
+            out[k] = copy.deepcopy(v)
+            continue
+        cur = out[k]
+        if k == "filter":
+            out[k] = f"({cur}) and ({v})"
+        elif isinstance(cur, list) and isinstance(v, list):
+            out[k] = cur + v
+        elif isinstance(cur, str) and isinstance(v, list):
+            out[k] = cur.split() + v
+        elif isinstance(cur, list) and isinstance(v, str):
+            out[k] = cur + v.split()
+        elif isinstance(cur, str) and isinstance(v, str) and k != "harness":
+            out[k] = f"{cur} {v}"
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _as_list(v: Any) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, str):
+        return v.split()
+    return [str(x) for x in v]
+
+
+def scan_ztest_cases(model: Path) -> list[str]:
+    """``<suite>.<name>`` of every test a Python ztest model declares (``name`` without its
+    ``test_`` prefix), found by reading the source as twister scans C sources for ZTEST()."""
+    if model.suffix != ".py":
+        return []
+    try:
+        tree = ast.parse(model.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    suites: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            fn = node.value.func
+            fname = fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", None)
+            args = node.value.args
+            if fname == "suite" and args and isinstance(args[0], ast.Constant) \
+                    and isinstance(args[0].value, str):
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        suites[t.id] = args[0].value
+    cases: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for dec in node.decorator_list:
+            target = dec.func if isinstance(dec, ast.Call) else dec
+            if isinstance(target, ast.Attribute) and target.attr == "test" \
+                    and isinstance(target.value, ast.Name) and target.value.id in suites:
+                name = node.name[5:] if node.name.startswith("test_") else node.name
+                cases.append((node.lineno, f"{suites[target.value.id]}.{name}"))
+    return list(dict.fromkeys(name for _, name in sorted(cases)))
+
+
+def _scenario(sid: str, keys: dict[str, Any], root: Path, directory: Path, yaml_file: Path,
+              model: Path) -> Scenario:
+    workdir = os.path.relpath(directory.resolve(), root.resolve())
+    name = os.path.normpath(os.path.join(workdir, sid)).replace(os.sep, "/")
+    hc = keys.get("harness_config") or {}
+    harness = keys.get("harness", "")
+    sc = Scenario(
+        id=sid, name=name, source_dir=directory, yaml_file=yaml_file, model=model,
+        tags=set(_as_list(keys.get("tags"))),
+        platform_allow=_as_list(keys.get("platform_allow")),
+        platform_exclude=_as_list(keys.get("platform_exclude")),
+        integration_platforms=_as_list(keys.get("integration_platforms")),
+        arch_allow=_as_list(keys.get("arch_allow")),
+        arch_exclude=_as_list(keys.get("arch_exclude")),
+        harness=harness, harness_config=dict(hc),
+        timeout=float(keys.get("timeout", 60)),
+        build_only=bool(keys.get("build_only", False)),
+        skip=bool(keys.get("skip", False)),
+        min_ram=int(keys.get("min_ram", -1)), min_flash=int(keys.get("min_flash", -1)),
+        ignore_faults=bool(keys.get("ignore_faults", False)),
+        keys=keys,
+    )
+    declared = _as_list(keys.get("testcases"))
+    if declared:
+        sc.testcases = declared
+    elif harness in ("", "ztest", "test"):
+        sc.testcases = scan_ztest_cases(model)
+    return sc
+
+
+def discover(roots: Iterable[str | Path]) -> list[Scenario]:
+    """Every scenario under ``roots``, in path order then file order."""
+    out: list[Scenario] = []
+    for r in roots:
+        root = Path(r)
+        if not root.is_dir():
+            raise TwisterConfigError(f"{root}: test root is not a directory")
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                                 and d != "__pycache__")
+            yaml_name = next((f for f in SUITE_FILES if f in filenames), None)
+            model_name = next((f for f in MODEL_FILES if f in filenames), None)
+            if yaml_name is None or model_name is None:
+                continue
+            directory = Path(dirpath)
+            yaml_file = directory / yaml_name
+            data = load_suite_file(yaml_file)
+            common = data.get("common") or {}
+            for sid, keys in data["tests"].items():
+                merged = merge_common(common, keys or {})
+                out.append(_scenario(str(sid), merged, root, directory, yaml_file,
+                                     directory / model_name))
+    return out
+
+
+__all__ = ["Scenario", "TwisterConfigError", "discover", "load_suite_file", "merge_common",
+           "scan_ztest_cases", "SUITE_SCHEMA"]

@@ -1,0 +1,98 @@
+"""twister hardware maps: a YAML list of connected boards
+(scripts/schemas/twister/hwmap-schema.yaml): ``id``, ``platform``, ``product``, ``runner``,
+``serial``, ``baud``, ``connected``, ``fixtures``, ..."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .discovery import TwisterConfigError
+
+_STR = {"type": "string"}
+HWMAP_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["platform", "connected"],
+        "properties": {
+            "id": {"type": ["string", "integer"]},
+            "platform": {"anyOf": [_STR, {"type": "array", "items": _STR}]},
+            "product": _STR, "runner": _STR, "runner_params": {"type": "array"},
+            "serial": _STR, "serial_pty": _STR, "baud": {"type": "integer", "minimum": 1},
+            "connected": {"type": "boolean"},
+            "fixtures": {"type": "array", "items": _STR},
+            "probe_id": _STR, "notes": _STR, "pre_script": _STR, "post_script": _STR,
+            "post_flash_script": _STR, "script_param": {"type": "object"},
+            "flash_timeout": {"type": "integer"}, "flash_with_test": {"type": "boolean"},
+            "flash_before": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    },
+}
+
+
+@dataclass
+class DUT:
+    """One board of the map."""
+
+    id: str
+    platforms: list[str]
+    serial: str
+    baud: int = 115200
+    product: str = ""
+    runner: str = ""
+    connected: bool = True
+    fixtures: list[str] = field(default_factory=list)
+
+
+def load_hardware_map(path: str | Path) -> list[DUT]:
+    """Read and check a hardware map; errors name the file and line."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TwisterConfigError(f"{p}: cannot read hardware map: {exc.strerror}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise TwisterConfigError(f"{p}:{line}: invalid YAML: "
+                                 f"{getattr(exc, 'problem', None) or exc}") from None
+    err = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(HWMAP_SCHEMA).iter_errors(data))
+    if err is not None:
+        line = 1
+        parts = list(err.absolute_path)
+        if parts and isinstance(root, yaml.SequenceNode) and isinstance(parts[0], int) \
+                and parts[0] < len(root.value):
+            line = root.value[parts[0]].start_mark.line + 1
+        where = ".".join(str(x) for x in parts) or "(top level)"
+        raise TwisterConfigError(f"{p}:{line}: hardware map entry {where}: {err.message}")
+    duts = []
+    for i, e in enumerate(data or []):
+        serial = e.get("serial") or e.get("serial_pty")
+        if not serial:
+            line = root.value[i].start_mark.line + 1 if isinstance(root, yaml.SequenceNode) \
+                else 1
+            raise TwisterConfigError(f"{p}:{line}: hardware map entry {i}: no 'serial'")
+        plats = e["platform"] if isinstance(e["platform"], list) else [e["platform"]]
+        duts.append(DUT(id=str(e.get("id", serial)), platforms=plats, serial=serial,
+                        baud=int(e.get("baud", 115200)), product=e.get("product", ""),
+                        runner=e.get("runner", ""), connected=bool(e["connected"]),
+                        fixtures=list(e.get("fixtures", []))))
+    return duts
+
+
+def connected_for(duts: list[DUT], platform: str) -> DUT | None:
+    """The first connected board of ``platform``."""
+    return next((d for d in duts if d.connected and platform in d.platforms), None)
+
+
+__all__ = ["DUT", "HWMAP_SCHEMA", "connected_for", "load_hardware_map"]
