@@ -13,15 +13,15 @@ from __future__ import annotations
 import ast
 import copy
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from zsim.errors import ZsimError
+from zsim.yamlfile import YamlDocument, YamlSyntaxError, read_yaml, unknown_keys
 
 SUITE_FILES = ("testcase.yaml", "sample.yaml")
 MODEL_FILES = ("model.py", "topology.yaml")
@@ -153,88 +153,50 @@ def _rel(p: Path) -> str:
         return p.resolve().as_posix()
 
 
-def _node_line(root: yaml.Node | None, parts: Sequence[Any]) -> int:
-    node = root
-    line = 1 if root is None else root.start_mark.line + 1
-    for part in parts:
-        nxt = None
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if k.value == part:
-                    nxt = v
-                    line = k.start_mark.line + 1
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part < len(node.value):
-                nxt = node.value[part]
-                line = nxt.start_mark.line + 1
-        if nxt is None:
-            break
-        node = nxt
-    return line
-
-
-def _key_line(node: yaml.Node | None, key: str) -> int | None:
-    if isinstance(node, yaml.MappingNode):
-        for k, _ in node.value:
-            if k.value == key:
-                return k.start_mark.line + 1
-    return None
-
-
-def _describe(err: jsonschema.ValidationError, root: yaml.Node | None) -> tuple[int, str]:
+def _describe(err: jsonschema.ValidationError, doc: YamlDocument) -> tuple[int, str]:
     parts = list(err.absolute_path)
     where = " > ".join(str(p) for p in parts) or "(top level)"
-    line = _node_line(root, parts)
-    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-        allowed = set(err.schema.get("properties", {}))
-        extra = sorted(k for k in err.instance if k not in allowed)
-        if extra:
-            node = root
-            for p in parts:
-                node = next((v for k, v in node.value if k.value == p), None) \
-                    if isinstance(node, yaml.MappingNode) else None
-            line = _key_line(node, extra[0]) or line
-            return line, f"{where}: unknown key {extra[0]!r}"
-    if err.validator == "required":
-        return line, f"{where}: {err.message}"
-    return line, f"{where}: {err.message}"
+    extra = unknown_keys(err)
+    if extra:
+        return doc.key_line([*parts, extra[0]]), f"{where}: unknown key {extra[0]!r}"
+    return doc.key_line(parts), f"{where}: {err.message}"
+
+
+def read_config(path: Path, unreadable: str = "cannot read") -> YamlDocument:
+    """Read one twister YAML file; ``unreadable`` starts the message when it cannot be read,
+    and a syntax error names the file and line."""
+    try:
+        return read_yaml(path)
+    except OSError as exc:
+        raise TwisterConfigError(f"{path}: {unreadable}: {exc.strerror}") from None
+    except YamlSyntaxError as exc:
+        raise TwisterConfigError(f"{path}:{exc.line or 1}: invalid YAML: {exc.problem}") from None
 
 
 def load_suite_file(path: Path) -> dict[str, Any]:
     """Parse and check one suite file; errors name the file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TwisterConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise TwisterConfigError(f"{path}:{line}: invalid YAML: {problem}") from None
+    doc = read_config(path)
+    data = doc.data
     if not isinstance(data, dict):
         raise TwisterConfigError(f"{path}:1: expected a mapping with a 'tests:' key")
     errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         best = jsonschema.exceptions.best_match(errors)
-        line, msg = _describe(best, root)
+        line, msg = _describe(best, doc)
         raise TwisterConfigError(f"{path}:{line}: {msg}")
     for name in data["tests"]:
         if len(str(name).split(".")) < 2:
-            line = _node_line(root, ["tests", name])
+            line = doc.key_line(["tests", name])
             raise TwisterConfigError(
                 f"{path}:{line}: bad test name {name!r}: expected the category and subsystem "
                 "separated by a dot (e.g. sample.basic.hello)")
         merged = merge_common(data.get("common") or {}, data["tests"][name] or {})
         if merged.get("harness") == "console" and not merged.get("harness_config"):
-            line = _node_line(root, ["tests", name])
+            line = doc.key_line(["tests", name])
             raise TwisterConfigError(f"{path}:{line}: scenario {name}: console harness "
                                      "defined without a harness_config")
         if merged.get("harness") == "console" and not merged["harness_config"].get("regex"):
-            line = _node_line(root, ["tests", name, "harness_config"])
+            line = doc.key_line(["tests", name, "harness_config"])
             raise TwisterConfigError(f"{path}:{line}: scenario {name}: console harness "
                                      "needs harness_config.regex (a list of patterns)")
     return data
@@ -362,4 +324,4 @@ def discover(roots: Iterable[str | Path]) -> list[Scenario]:
 
 
 __all__ = ["Scenario", "TwisterConfigError", "discover", "load_suite_file", "merge_common",
-           "scan_ztest_cases", "SUITE_SCHEMA"]
+           "read_config", "scan_ztest_cases", "SUITE_SCHEMA"]

@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
-from .discovery import TwisterConfigError
+from .discovery import TwisterConfigError, read_config
 
 _STR = {"type": "string"}
 HWMAP_SCHEMA: dict[str, Any] = {
@@ -53,35 +52,20 @@ class DUT:
 def load_hardware_map(path: str | Path) -> list[DUT]:
     """Read and check a hardware map; errors name the file and line."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TwisterConfigError(f"{p}: cannot read hardware map: {exc.strerror}") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise TwisterConfigError(f"{p}:{line}: invalid YAML: "
-                                 f"{getattr(exc, 'problem', None) or exc}") from None
+    doc = read_config(p, "cannot read hardware map")
+    data = doc.data
     err = jsonschema.exceptions.best_match(
         jsonschema.Draft202012Validator(HWMAP_SCHEMA).iter_errors(data))
     if err is not None:
-        line = 1
         parts = list(err.absolute_path)
-        if parts and isinstance(root, yaml.SequenceNode) and isinstance(parts[0], int) \
-                and parts[0] < len(root.value):
-            line = root.value[parts[0]].start_mark.line + 1
+        line = doc.line(parts[:1]) if parts else 1
         where = ".".join(str(x) for x in parts) or "(top level)"
         raise TwisterConfigError(f"{p}:{line}: hardware map entry {where}: {err.message}")
     duts = []
     for i, e in enumerate(data or []):
         serial = e.get("serial") or e.get("serial_pty")
         if not serial:
-            line = root.value[i].start_mark.line + 1 if isinstance(root, yaml.SequenceNode) \
-                else 1
-            raise TwisterConfigError(f"{p}:{line}: hardware map entry {i}: no 'serial'")
+            raise TwisterConfigError(f"{p}:{doc.line([i])}: hardware map entry {i}: no 'serial'")
         plats = e["platform"] if isinstance(e["platform"], list) else [e["platform"]]
         duts.append(DUT(id=str(e.get("id", serial)), platforms=plats, serial=serial,
                         baud=int(e.get("baud", 115200)), product=e.get("product", ""),

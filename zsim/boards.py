@@ -21,6 +21,7 @@ import jsonschema
 import yaml
 
 from zsim.errors import BoardError
+from zsim.yamlfile import YamlDocument, YamlSyntaxError, json_path, read_yaml, unknown_keys
 
 __all__ = [
     "BOARD_SCHEMA",
@@ -230,62 +231,26 @@ def board_dirs(extra: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
 # --- reading and validating one file ----------------------------------------------------
 
 
-def _node_at(node: yaml.Node | None, path: Iterable[Any]) -> tuple[yaml.Node | None, bool]:
-    """Follow a JSON path through a composed YAML tree; (deepest node found, found all)."""
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            nxt = node.value[part] if part < len(node.value) else None
-        else:
-            nxt = None
-        if nxt is None:
-            return node, False
-        node = nxt
-    return node, True
-
-
-def _key_node(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        return next((k for k, _ in node.value if k.value == key), None)
-    return None
-
-
-def _line(node: yaml.Node | None) -> int | None:
-    return None if node is None else node.start_mark.line + 1
-
-
-def _json_path(parts: Iterable[Any]) -> str:
-    out = "$"
-    for p in parts:
-        out += f"[{p}]" if isinstance(p, int) else f".{p}"
-    return out
-
-
-def _describe(err: jsonschema.ValidationError, root: yaml.Node | None) -> tuple[int, str]:
+def _describe(err: jsonschema.ValidationError, doc: YamlDocument) -> tuple[int, str]:
     """(line, "key: problem") for one schema error."""
     parts = list(err.absolute_path)
-    node, _ = _node_at(root, parts)
-    line = _line(node)
+    extra = unknown_keys(err)
+    line = doc.line(parts, extra[0] if extra else None)
     if err.validator == "required":
         missing = next((r for r in err.validator_value if r not in err.instance), "?")
-        return line or 1, f"{_json_path([*parts, missing])}: missing required key"
-    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-        allowed = set(err.schema.get("properties", {}))
-        extra = sorted(k for k in err.instance if k not in allowed)
-        if extra:
-            line = _line(_key_node(node, extra[0])) or line
-            names = ", ".join(extra)
-            expected = ", ".join(sorted(allowed))
-            msg = f"unknown key(s) {names} (expected only: {expected})"
-            return line or 1, f"{_json_path([*parts, extra[0]])}: {msg}"
+        return line, f"{json_path([*parts, missing], '$')}: missing required key"
+    if extra:
+        names = ", ".join(map(str, extra))
+        expected = ", ".join(sorted(err.schema.get("properties", {})))
+        msg = f"unknown key(s) {names} (expected only: {expected})"
+        return line, f"{json_path([*parts, extra[0]], '$')}: {msg}"
     if err.validator == "enum":
         choices = ", ".join(repr(c) for c in err.validator_value)
-        return line or 1, f"{_json_path(parts)}: expected one of {choices}, got {err.instance!r}"
+        return line, f"{json_path(parts, '$')}: expected one of {choices}, got {err.instance!r}"
     if err.validator == "type":
         msg = f"expected {err.validator_value}, got {err.instance!r}"
-        return line or 1, f"{_json_path(parts)}: {msg}"
-    return line or 1, f"{_json_path(parts)}: {err.message}"
+        return line, f"{json_path(parts, '$')}: {msg}"
+    return line, f"{json_path(parts, '$')}: {err.message}"
 
 
 def _check_duplicate_keys(node: yaml.Node | None, where: str) -> None:
@@ -327,27 +292,23 @@ def _read_profile(path: Path) -> BoardProfile:
 def _parse_profile(path: Path) -> BoardProfile:
     where = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        doc = read_yaml(path)
     except OSError as exc:
         raise BoardError(f"{where}: cannot read board profile: {exc.strerror}") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise BoardError(f"{where}{line}: invalid YAML: {problem}") from None
-    _check_duplicate_keys(root, where)
+    except YamlSyntaxError as exc:
+        line = "" if exc.line is None else f":{exc.line}"
+        raise BoardError(f"{where}{line}: invalid YAML: {exc.problem}") from None
+    data = doc.data
+    _check_duplicate_keys(doc.root, where)
     if not isinstance(data, dict):
         raise BoardError(
             f"{where}:1: $: expected a mapping of board fields, got {type(data).__name__}"
         )
     if data.get("costs") == "zero":
         data["costs"] = dict(ZERO_COSTS)
-    problems = sorted(_describe(e, root) for e in _VALIDATOR.iter_errors(data))
+    problems = sorted(_describe(e, doc) for e in _VALIDATOR.iter_errors(data))
     if not problems:
-        problems = _cross_check(data, root)
+        problems = _cross_check(data, doc)
     if problems:
         lines = "\n".join(f"{where}:{line}: {msg}" for line, msg in problems)
         raise BoardError(f"invalid board profile {where}:\n{lines}")
@@ -380,12 +341,11 @@ _ERRNO_OF_LIBC = {"minimal": "zephyr", "picolibc": "zephyr", "newlib": "zephyr",
 lib/libc/minimal/include/errno.h's numbers; the host's (native_sim) has its own."""
 
 
-def _cross_check(data: dict[str, Any], root: yaml.Node | None) -> list[tuple[int, str]]:
+def _cross_check(data: dict[str, Any], doc: YamlDocument) -> list[tuple[int, str]]:
     """Checks the schema cannot express: the errno flavour follows the C library."""
     want = _ERRNO_OF_LIBC[data["libc"]]
     if data["errno_flavour"] != want:
-        node, _ = _node_at(root, ["errno_flavour"])
-        return [(_line(node) or 1, f"$.errno_flavour: expected {want!r} for libc "
+        return [(doc.line(["errno_flavour"]), f"$.errno_flavour: expected {want!r} for libc "
                  f"{data['libc']!r}, got {data['errno_flavour']!r}")]
     return []
 

@@ -273,6 +273,10 @@ class NetBuf:
         k = self.pool.k
         if k._c_unref:
             k.consume(k._c_unref)
+        ref = self._ref
+        if ref > 1:                     # others still hold it: the common case
+            self._ref = ref - 1
+            return
         buf: NetBuf | None = self
         while buf is not None:
             ref = buf._ref
@@ -311,7 +315,8 @@ class NetBuf:
     @property
     def data(self) -> memoryview:
         """The current bytes: a writable view of the pool's storage, never a copy."""
-        self._alive("data")
+        if not self._ref:
+            self._alive("data")         # raises: use after free
         return self.pool._mv[self._head:self._head + self.len]
 
     def headroom(self) -> int:
@@ -512,7 +517,8 @@ class NetBuf:
     # ------------------------------------------------------------ chains
     def frag_last(self) -> NetBuf:
         """``net_buf_frag_last``."""
-        self._alive("net_buf_frag_last")
+        if not self._ref:
+            self._alive("net_buf_frag_last")
         buf = self
         while buf.frags is not None:
             buf = buf.frags
@@ -520,7 +526,8 @@ class NetBuf:
 
     def frags_len(self) -> int:
         """``net_buf_frags_len``: bytes in this buffer and the fragments after it."""
-        self._alive("net_buf_frags_len")
+        if not self._ref:
+            self._alive("net_buf_frags_len")
         total = 0
         buf: NetBuf | None = self
         while buf is not None:
@@ -531,8 +538,10 @@ class NetBuf:
     def frag_add(self, frag: NetBuf) -> None:
         """``net_buf_frag_add``: append ``frag`` (and its chain) at the end of this chain,
         taking over the caller's reference to it."""
-        self._alive("net_buf_frag_add")
-        frag._alive("net_buf_frag_add (fragment)")
+        if not self._ref:
+            self._alive("net_buf_frag_add")
+        if not frag._ref:
+            frag._alive("net_buf_frag_add (fragment)")
         self.frag_last().frags = frag
 
     def frag_insert(self, frag: NetBuf) -> None:

@@ -75,7 +75,25 @@ def format_timestamp(cycles: int, freq: int) -> str:
     mins, seconds = divmod(rest, 60)
     ms = remainder * 1000 // freq
     us = (1000 * (remainder * 1000 - ms * freq)) // freq
-    return "[%02d:%02d:%02d.%03d,%03d]" % (hours, mins, seconds, ms, us)
+    # printf-style: formats these five fields in about half the time of an f-string
+    return "[%02d:%02d:%02d.%03d,%03d]" % (hours, mins, seconds, ms, us)  # noqa: UP031
+
+
+def _stamp_ms(ms: int) -> str:
+    """``format_timestamp(ms, 1000)``, the microseconds being always zero."""
+    seconds, ms = divmod(ms, 1000)
+    mins, seconds = divmod(seconds, 60)
+    hours, mins = divmod(mins, 60)
+    return "[%02d:%02d:%02d.%03d,000]" % (hours, mins, seconds, ms)  # noqa: UP031
+
+
+def _stamp_us(us: int) -> str:
+    """``format_timestamp(us, 1_000_000)``."""
+    seconds, us = divmod(us, 1_000_000)
+    ms, us = divmod(us, 1000)
+    mins, seconds = divmod(seconds, 60)
+    hours, mins = divmod(mins, 60)
+    return "[%02d:%02d:%02d.%03d,%03d]" % (hours, mins, seconds, ms, us)  # noqa: UP031
 
 
 class Logger:
@@ -103,10 +121,13 @@ class Logger:
         else:
             # log_core.c: the hardware cycle counter timestamps logs when it runs at 1 MHz
             # or less; a faster clock gives way to millisecond uptime.
-            if k.hw_cycles_per_sec > 1_000_000:
-                stamp = format_timestamp(k.uptime_get(), 1000)
+            freq = k.hw_cycles_per_sec
+            if freq > 1_000_000:
+                stamp = _stamp_ms(k.uptime_get())
+            elif freq == 1_000_000:
+                stamp = _stamp_us(k._now // k._upc)     # k.cycle_get()
             else:
-                stamp = format_timestamp(k.cycle_get(), k.hw_cycles_per_sec)
+                stamp = format_timestamp(k.cycle_get(), freq)
             con._stamp_at = k._now
             con._stamp = stamp
         if con.partial or "\n" in msg or "\r" in msg:
@@ -116,19 +137,23 @@ class Logger:
 
     def err(self, msg: str, *args: object) -> None:
         """``LOG_ERR``."""
-        self._log(LOG_LEVEL_ERR, msg, args)
+        if self.level >= LOG_LEVEL_ERR:     # a disabled level costs one comparison
+            self._log(LOG_LEVEL_ERR, msg, args)
 
     def wrn(self, msg: str, *args: object) -> None:
         """``LOG_WRN``."""
-        self._log(LOG_LEVEL_WRN, msg, args)
+        if self.level >= LOG_LEVEL_WRN:     # a disabled level costs one comparison
+            self._log(LOG_LEVEL_WRN, msg, args)
 
     def inf(self, msg: str, *args: object) -> None:
         """``LOG_INF``."""
-        self._log(LOG_LEVEL_INF, msg, args)
+        if self.level >= LOG_LEVEL_INF:     # a disabled level costs one comparison
+            self._log(LOG_LEVEL_INF, msg, args)
 
     def dbg(self, msg: str, *args: object) -> None:
         """``LOG_DBG``."""
-        self._log(LOG_LEVEL_DBG, msg, args)
+        if self.level >= LOG_LEVEL_DBG:     # a disabled level costs one comparison
+            self._log(LOG_LEVEL_DBG, msg, args)
 
     def enabled(self, lvl: int) -> bool:
         return lvl <= self.level

@@ -96,10 +96,7 @@ class PacketSource:
                     buf.ref()               # raises: use after free, or the count overflows
                 buf._ref = ref + 1
                 kind = sink.kind
-                if kind > 1:                # -ENOSYS (queued, no queue) / -ENOTSUP (mode)
-                    buf.unref()
-                    continue
-                if kind == 0:
+                if kind == 0:               # immediate
                     handler = sink.handler
                     if handler is None:
                         buf.unref()
@@ -121,7 +118,9 @@ class PacketSource:
                     else:
                         buf.unref()
                     delivered += 1
-                else:
+                elif kind > 1:              # -ENOSYS (queued, no queue) / -ENOTSUP (mode)
+                    buf.unref()
+                else:                       # queued
                     mq = sink._queue.msgq
                     if len(mq.buf) < mq.max_msgs and not k._in_isr and not k._c_msgq_put:
                         if mq.wait_q._q:    # the processing thread waits: hand it over

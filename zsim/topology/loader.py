@@ -26,6 +26,7 @@ from ..kernel.time_units import (
     K_USEC,
     Timeout,
 )
+from ..yamlfile import YamlDocument, YamlSyntaxError, json_path, parse_yaml, unknown_keys
 from .schema import BEHAVIOURS, SCRIPT_OPS, TOPOLOGY
 
 FILE_NAME = "topology.yaml"
@@ -91,46 +92,6 @@ class Topology:
     prj_conf: Path | None = None
 
 
-# ------------------------------------------------------------------ locating errors
-def _fmt_path(path: Path_) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
-
-
-class _Lines:
-    """Line numbers of the YAML nodes at JSON paths."""
-
-    def __init__(self, root: yaml.Node | None) -> None:
-        self.root = root
-
-    def node(self, path: Path_, key: str | None = None) -> yaml.Node | None:
-        node = self.root
-        for p in path:
-            nxt = None
-            if isinstance(node, yaml.MappingNode):
-                for k, v in node.value:
-                    if str(k.value) == str(p):
-                        nxt = v
-                        break
-            elif isinstance(node, yaml.SequenceNode) and isinstance(p, int) \
-                    and 0 <= p < len(node.value):
-                nxt = node.value[p]
-            if nxt is None:
-                break
-            node = nxt
-        if key is not None and isinstance(node, yaml.MappingNode):
-            for k, _v in node.value:
-                if str(k.value) == key:
-                    return k
-        return node
-
-    def line(self, path: Path_, key: str | None = None) -> int:
-        node = self.node(path, key)
-        return node.start_mark.line + 1 if node is not None else 1
-
-
 def _behaviour_msg(v: Any) -> str:
     if v in BEHAVIOURS:
         return f"behaviour {v!r} takes arguments, e.g. {{{v}: {{...}}}}"
@@ -153,17 +114,17 @@ MESSAGES: dict[str, Callable[[Any], str]] = {
 }
 
 
-def _schema_errors(data: Any, lines: _Lines) -> list[tuple[int, str]]:
+def _schema_errors(doc: YamlDocument) -> list[tuple[int, str]]:
     out = []
     validator = jsonschema.Draft202012Validator(TOPOLOGY)
-    for err in validator.iter_errors(data):
+    for err in validator.iter_errors(doc.data):
         path = list(err.absolute_path)
         key = None
         msg_id = err.schema.get("x-message") if isinstance(err.schema, dict) else None
         if msg_id in MESSAGES:
             msg = MESSAGES[msg_id](err.instance)
         elif err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})), key=str)
+            extra = unknown_keys(err)
             key = str(extra[0]) if extra else None
             allowed = ", ".join(err.schema.get("properties", {}))
             msg = (f"unknown key{'s' if len(extra) > 1 else ''} "
@@ -172,8 +133,8 @@ def _schema_errors(data: Any, lines: _Lines) -> list[tuple[int, str]]:
             msg = err.message
         if err.validator == "propertyNames" and isinstance(err.instance, str):
             key = err.instance
-        where = _fmt_path(path)
-        out.append((lines.line(path, key), f"{where}: {msg}" if where else msg))
+        where = json_path(path)
+        out.append((doc.line(path, key), f"{where}: {msg}" if where else msg))
     return out
 
 
@@ -181,12 +142,12 @@ def _schema_errors(data: Any, lines: _Lines) -> list[tuple[int, str]]:
 class _Checker:
     """Cross-references between sections, collected as ``(line, message)``."""
 
-    def __init__(self, lines: _Lines) -> None:
+    def __init__(self, lines: YamlDocument) -> None:
         self.lines = lines
         self.errors: list[tuple[int, str]] = []
 
     def error(self, path: Path_, msg: str, key: str | None = None) -> None:
-        where = _fmt_path(path)
+        where = json_path(path)
         self.errors.append((self.lines.line(path, key), f"{where}: {msg}"))
 
     def ref(self, name: str, known: dict[str, Any], what: str, path: Path_) -> None:
@@ -380,21 +341,17 @@ def parse_topology(text: str, file: str | Path = FILE_NAME, name: str | None = N
     """Check and normalise the text of a topology file; ``file`` names it in errors."""
     file = str(file)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise TopologyError([f"{file}:{line}: YAML syntax: {problem}"]) from None
+        doc = parse_yaml(text)
+    except YamlSyntaxError as exc:
+        raise TopologyError([f"{file}:{exc.line or 1}: YAML syntax: {exc.problem}"]) from None
+    data = doc.data
     if not isinstance(data, dict):
         raise TopologyError([f"{file}:1: a topology is a mapping starting with version: 1"])
-    lines = _Lines(root)
-    errors = _schema_errors(data, lines)
+    errors = _schema_errors(doc)
     topo = Topology(name=str(data.get("name") or name or Path(file).parent.name or "topology"),
                     path=Path(file))
     if not errors:
-        chk = _Checker(lines)
+        chk = _Checker(doc)
         _normalise(data, topo, chk)
         errors = chk.errors
     if errors:
