@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,8 @@ from zsim.export.jsonl import write_jsonl
 from zsim.export.perfetto import build_trace, write_perfetto
 from zsim.export.plot import write_plot
 from zsim.export.series import pool_occupancy, queue_depths
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 HEADER = {"type": "header", "format": "zsim-trace", "version": 1, "target": "simulator",
           "board": "native_sim", "ticks_per_sec": 10000, "seed": 0, "scenario": "hand-built",
@@ -198,3 +201,28 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
         f.write(b"\x00\x01")
     assert (tmp_path / "new.bin").read_bytes() == b"\x00\x01"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.bin", "out.json"]
+
+
+@pytest.mark.parametrize("model", ["topology.yaml", "model.py"])
+def test_graph_draws_a_forwarding_handler_as_sink_to_source(kernel, model):
+    """The sample's processor sink sends on processor_source: an edge sink -> source, drawn
+    bold in DOT and in the pure-Python SVG, and laying the source out after the sink."""
+    from zsim.model import load_model
+
+    m = load_model(EXAMPLES / "basic_packet_routing" / model)
+    k = kernel(config=m.kernel_config())
+    m.main(k)
+    g = graph_of(k)
+    fwd = [(e.src, e.dst) for e in g.edges if e.kind == "forward"]
+    assert fwd == [("sink:processor_sink", "source:processor_source")]
+    (line,) = [ln for ln in to_dot(g).splitlines()
+               if '"sink:processor_sink" -> "source:processor_source"' in ln]
+    assert "style=bold" in line
+    svg = render_svg(g)
+    assert 'class="edge forward"' in svg
+    xs = {}
+    for node in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g"):
+        if "node" in node.get("class", ""):
+            xs[node.find("{http://www.w3.org/2000/svg}title").text] = float(
+                node.find("{http://www.w3.org/2000/svg}rect").get("x"))
+    assert xs["source:processor_source"] > xs["sink:processor_sink"] > xs["source:sensor1_source"]

@@ -106,6 +106,7 @@ def processor(k: Kernel, ns: SimpleNamespace) -> None:
         else:
             out.send_consume(header_buf, K_NO_WAIT)
 
+    processor_handler.forwards_to = [out]     # drawn by zsim run --graph
     ns.processor_sink = PacketSink(k, "processor_sink", processor_handler, queue=queue)
 
     @k.thread(name="processor_thread", priority=7, stack_size=1024)

@@ -31,13 +31,14 @@ class Node:
 
 @dataclass
 class Edge:
-    """A connection (source to sink) or a queued sink's queue (sink to queue)."""
+    """A connection (source to sink), a queued sink's queue (sink to queue) or a handler
+    that sends on a source (sink to source)."""
 
     src: str
     dst: str
     label: str = ""
     runtime: bool = False
-    kind: str = "connection"   # "connection" | "queue"
+    kind: str = "connection"   # "connection" | "queue" | "forward"
 
 
 @dataclass
@@ -75,6 +76,15 @@ def graph_of(k: Any) -> Graph:
         q = s.queue if s.mode.name == "QUEUED" else None
         if q is not None:
             g.edges.append(Edge(f"sink:{s.name}", f"queue:{q.name}", "events", kind="queue"))
+    names = {s.name for s in sources}
+    for s in sinks:
+        # A handler says where it sends through a ``forwards_to`` attribute (the topology
+        # builder sets it from ``forward`` behaviours; a model.py handler may set it too).
+        for target in getattr(s.handler, "forwards_to", ()):
+            name = getattr(target, "name", target)
+            if name in names:
+                g.edges.append(Edge(f"sink:{s.name}", f"source:{name}", "forwards",
+                                    kind="forward"))
     return g
 
 
@@ -106,6 +116,9 @@ def to_dot(g: Graph, name: str = "topology") -> str:
         if e.kind == "queue":
             attrs.append("style=dotted")
             attrs.append("arrowhead=none")
+        elif e.kind == "forward":
+            attrs.append("style=bold")
+            attrs.append('color="#7c3aed"')
         lines.append(f"  {_dot_id(e.src)} -> {_dot_id(e.dst)} [{', '.join(attrs)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -178,9 +191,10 @@ def render_svg(g: Graph) -> str:
         dash = ' stroke-dasharray="6 4"' if e.runtime else (
             ' stroke-dasharray="2 3"' if e.kind == "queue" else "")
         marker = "" if e.kind == "queue" else ' marker-end="url(#arrow)"'
-        out.append(f'<g class="edge"><title>{esc(e.src)} -&gt; {esc(e.dst)}</title>'
+        stroke = "#7c3aed" if e.kind == "forward" else "#444"
+        out.append(f'<g class="edge {e.kind}"><title>{esc(e.src)} -&gt; {esc(e.dst)}</title>'
                    f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" '
-                   f'stroke="#444" stroke-width="1.4"{dash}{marker}/>')
+                   f'stroke="{stroke}" stroke-width="1.4"{dash}{marker}/>')
         if e.label:
             out.append(f'<text x="{(ax + bx) / 2:.1f}" y="{(ay + by) / 2 - 4:.1f}" '
                        f'font-size="10" text-anchor="middle" fill="#444">{esc(e.label)}</text>')

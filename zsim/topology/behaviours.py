@@ -68,6 +68,7 @@ def make_handler(k: Kernel, steps: Sequence[Step],
                     h.add_mem(st.header)
                 h.frag_add(buf.ref())
                 st.source.send_consume(h, st.timeout)
+    handler.forwards_to = [st.source for st in plan if st.op == "forward"]  # for --graph
     return handler
 
 
