@@ -3,49 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-
-import pytest
 
 from firmware_bridge import cli
 from firmware_bridge.crosscheck import compare
 from firmware_bridge.executor import BridgeSimExecutor
 from zsim.kernel.time_units import K_MSEC
 
-ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = str(Path(__file__).parent / "data" / "bridge_basic")
 
-
-@pytest.fixture
-def serve():
-    """Start ``board serve`` on loopback with extra options; yields its URL; always killed."""
-    procs: list[subprocess.Popen] = []
-
-    def start(*options: str) -> str:
-        env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get(
-            "PYTHONPATH", ""))
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "firmware_bridge.cli", "board", "serve", *options],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
-        procs.append(proc)
-        line = proc.stdout.readline().strip()
-        assert line, proc.stderr.read()
-        return line
-    try:
-        yield start
-    finally:
-        for proc in procs:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            for stream in (proc.stdout, proc.stderr):
-                stream.close()
 
 
 def test_crosscheck_agrees_with_the_virtual_board(serve, capsys):

@@ -122,11 +122,13 @@ def test_duplicate_command_is_answered_from_the_cache():
     assert [f.type for f in first if not p.is_report(f.type)] == [
         0x41, 0x42, 0x43, 0x44, 0x49]
     reports = [f for f in first if p.is_report(f.type)]
-    assert [f.type for f in reports] == [p.R_SEND]
+    # the first send boots the board's kernel: its boot banner, then the send's report
+    assert [f.type for f in reports] == [p.R_CONSOLE, p.R_SEND]
+    assert p.fields_of(reports[0])["text"].startswith("*** Booting Zephyr OS build")
     again = _raw(vb, [send, send])                  # retries of the same seq
     assert [f.type for f in again] == [0x49, 0x49]  # the cached response, no new report
     assert all(f.payload == first[-1].payload for f in again)
-    assert vb.sim.total == 1
+    assert vb.sim.total == 2                        # the banner and the one send
     stats = _raw(vb, [p.make_frame(p.READ_STATS, {"kind": p.KIND_SOURCE, "id": 0}, seq=15)])
     assert p.decode_stats(p.KIND_SOURCE, p.fields_of(stats[0])["data"])["send_count"] == 1
 

@@ -16,6 +16,15 @@ import pytest
 from zsim import K_TICKS, Kernel
 from zsim.kernel.console import format_timestamp
 
+BANNER = "*** Booting Zephyr OS build v3.7.0 ***"
+
+
+def after_banner(k: Kernel) -> list[str]:
+    """The console of a kernel that booted: the boot banner first, then the rest."""
+    lines = list(k.console)
+    assert lines[0] == BANNER
+    return lines[1:]
+
 
 def test_log_lines_use_zephyrs_default_format_and_virtual_time() -> None:
     k = Kernel("native_sim")              # 1 MHz cycle counter: µs resolution
@@ -29,7 +38,7 @@ def test_log_lines_use_zephyrs_default_format_and_virtual_time() -> None:
         log.err("failed: %s", "EIO")
 
     k.call(body)
-    assert list(k.console) == [
+    assert after_banner(k) == [
         "[00:00:00.000,000] <inf> app: hello",
         "[00:00:00.020,000] <wrn> app: x=5",
         "[00:00:00.021,234] <err> app: failed: EIO",
@@ -48,7 +57,7 @@ def test_timestamps_from_a_32768_hz_cycle_counter() -> None:
 
     k.call(body)
     # 33 cycles: 1 ms and (1000 * 232) // 32768 = 7 µs.
-    assert list(k.console) == ["[00:00:00.001,007] <inf> radio: a",
+    assert after_banner(k) == ["[00:00:00.001,007] <inf> radio: a",
                                "[00:01:01.000,000] <inf> radio: b"]
 
 
@@ -61,7 +70,7 @@ def test_fast_cycle_counters_timestamp_in_milliseconds() -> None:
         log.inf("x")
 
     k.call(body)
-    assert list(k.console) == ["[00:00:00.001,000] <inf> app: x"]
+    assert after_banner(k) == ["[00:00:00.001,000] <inf> app: x"]
 
 
 def test_format_timestamp_splits_hours_minutes_seconds() -> None:
@@ -108,7 +117,7 @@ def test_module_level_overrides_the_default_and_log_n_silences() -> None:
 
 
 def test_printk_partial_lines_and_formatting() -> None:
-    k = Kernel()
+    k = Kernel(config={"BOOT_BANNER": False})
     k.printk("a=%d, ", 1)
     k.printk("b=%s\r\n", "two")
     k.printk("tail")
@@ -147,5 +156,19 @@ def test_printk_and_logs_interleave_in_order() -> None:
         log.inf("b ran")
 
     k.run()
-    assert list(k.console) == ["boot", "[00:00:00.000,000] <inf> main: b ran",
+    assert after_banner(k) == ["boot", "[00:00:00.000,000] <inf> main: b ran",
                                "[00:00:00.020,000] <inf> main: a woke"]
+
+
+def test_boot_banner_as_kernel_banner_c_prints_it() -> None:
+    """kernel/banner.c: ``*** CONFIG_BOOT_BANNER_STRING BANNER_VERSION BANNER_POSTFIX ***``,
+    after a ``BOOT_DELAY`` busy wait and its notice; printed once, before main."""
+    k = Kernel("native_sim", config={"BOOT_DELAY": 5, "BOOT_BANNER_STRING": "Booting MyCo"})
+    k.call(lambda: k.printk("main at %d us\n", k.cycle_get()))
+    k.call(lambda: None)
+    assert list(k.console) == ["***** delaying boot 5ms (per build configuration) *****",
+                               "*** Booting MyCo v3.7.0 (delayed boot 5ms) ***",
+                               "main at 5000 us"]      # native_sim: 1 MHz cycle counter
+    quiet = Kernel("native_sim", config={"BOOT_BANNER": False})
+    quiet.call(lambda: quiet.printk("main\n"))
+    assert list(quiet.console) == ["main"]

@@ -77,6 +77,7 @@ def main(k):
 
 ECHO_TESTS = """
     def test_echo(dut):
+        dut.readlines_until(regex="Booting Zephyr OS", timeout=1)   # the boot banner
         dut.write(b"hello")
         assert dut.readline(timeout=1) == "echo: hello"
 """

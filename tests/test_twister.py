@@ -309,3 +309,45 @@ def test_kernel_assertion_is_a_failure_with_the_message_in_the_log(tmp_path):
     assert s["status"] == "failed"
     assert s["reason"].startswith("Failed (kernel assertion:")
     assert "kernel assertion" in s["log"]
+
+
+DEVICE_SUITE = """\
+tests:
+  dev.banner:
+    harness: console
+    timeout: 5
+    harness_config:
+      type: multi_line
+      ordered: true
+      regex:
+        - "Booting Zephyr OS build v3"
+  dev.never:
+    harness: console
+    timeout: 1
+    harness_config:
+      type: one_line
+      regex:
+        - "printed by nobody"
+"""
+
+
+def test_device_testing_against_a_virtual_board(serve, tmp_path):
+    """--device-testing --device-serial URL: the suite's topology runs on a virtual board
+    (``zsim board serve`` on loopback) and the console harness reads the board's console."""
+    suite = tmp_path / "tree" / "routing"
+    suite.mkdir(parents=True)
+    (suite / "topology.yaml").write_text(
+        (REPO / "examples" / "basic_packet_routing" / "topology.yaml").read_text())
+    (suite / "testcase.yaml").write_text(DEVICE_SUITE)
+    url = serve("--tcp", "127.0.0.1:0")
+    out = tmp_path / "o"
+    rc, _ = twister("-T", str(tmp_path / "tree"), "-p", "native_sim", "--device-testing",
+                    "--device-serial", url, "-O", str(out))
+    assert rc == 1                                   # dev.never times out
+    suites = by_key(load(out))
+    assert suites[("dev.banner", "native_sim")]["status"] == "passed"
+    never = suites[("dev.never", "native_sim")]
+    assert (never["status"], never["reason"]) == ("failed", "Timeout")
+    log = out / "native_sim" / "routing" / "dev.banner" / "device.log"
+    assert log.read_text().splitlines()[0] == "*** Booting Zephyr OS build v3.7.0 ***"
+    assert not (out / "native_sim" / "routing" / "dev.banner" / "handler.log").exists()

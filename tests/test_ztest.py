@@ -80,6 +80,7 @@ def test_console_lines_are_ztests(tmp_path):
     path = (tmp_path / "model" / "model.py")
     rel = str(path)     # outside the working directory: printed as is
     assert lines == [
+        "*** Booting Zephyr OS build v3.7.0 ***",
         "Running TESTSUITE mixed", LINE,
         "START - test_a_fail",
         "",

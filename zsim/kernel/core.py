@@ -33,6 +33,7 @@ from .thread import DEAD, PENDING, PRESTART, READY, SLEEPING, SUSPENDED, Thread
 from .time_units import K_MSEC, K_NO_WAIT, K_TICKS_FOREVER, K_USEC, Timeout, ceil_div
 from .wait_q import WaitQ
 
+ZEPHYR_VERSION = "v3.7.0"   # BANNER_VERSION: the Zephyr release zsim follows (git describe)
 _PRIO_TOP = 256             # run-queue bitmap: priority p is bit _PRIO_TOP - p, so the most
 _PRIO_TOP1 = _PRIO_TOP + 1  # urgent ready priority is _PRIO_TOP1 - mask.bit_length()
 
@@ -455,6 +456,7 @@ class Kernel:
             return
         self._booted = True
         self.memory_report().check()    # the link step: static RAM must fit the board
+        self._boot_banner()
         for _level, _seq, hook in sorted(self._boot_hooks, key=lambda h: h[:2]):
             hook(self)
         # K_THREAD_DEFINE data lives in an iterable section sorted by name (kernel/init.c,
@@ -462,6 +464,18 @@ class Kernel:
         for t in sorted(self._static, key=lambda t: t.name):
             self._schedule_new(t, t.delay)
         self._static.clear()
+
+    def _boot_banner(self) -> None:
+        """kernel/banner.c ``boot_banner()``: ``BOOT_DELAY`` ms of busy wait with its notice,
+        then ``*** <BOOT_BANNER_STRING> <version><delay postfix> ***``."""
+        cfg = self.config
+        delay = cfg.get("BOOT_DELAY", 0) or 0
+        if delay > 0:
+            self.printk(f"***** delaying boot {delay}ms (per build configuration) *****\n")
+            self._now += delay * 1000 * self.hw_cycles_per_sec // 1_000_000 * self._upc
+        if cfg.enabled("BOOT_BANNER") and cfg.enabled("PRINTK"):
+            postfix = f" (delayed boot {delay}ms)" if delay > 0 else ""
+            self.printk(f"*** {cfg.get('BOOT_BANNER_STRING')} {ZEPHYR_VERSION}{postfix} ***\n")
 
     def add_boot_hook(self, fn: Callable[[Kernel], None], level: int = 0) -> None:
         """Run ``fn(k)`` at boot (a ``SYS_INIT`` analogue); lower ``level`` first."""
