@@ -255,6 +255,8 @@ def test_verbose_and_inline_logs(tmp_path):
     ("bad_syntax", "bad_syntax/s/testcase.yaml:4: invalid YAML"),
     ("bad_schema", "bad_schema/s/testcase.yaml:4: tests > bad.schema: unknown key 'timout'"),
     ("bad_name", "bad_name/s/testcase.yaml:2: bad test name 'nodots'"),
+    ("bad_filter", "bad_filter/s/testcase.yaml:4: scenario bad.filter: filter "
+                   "'CONFIG_FOO and (CONFIG_BAR': expected ')' at column 27, got the end"),
 ])
 def test_invalid_yaml_names_file_and_line(tree, where, tmp_path, capsys):
     rc, _ = twister("-T", str(DATA / tree), "-p", "native_sim", "-O", str(tmp_path / "o"))
@@ -351,3 +353,34 @@ def test_device_testing_against_a_virtual_board(serve, tmp_path):
     log = out / "native_sim" / "routing" / "dev.banner" / "device.log"
     assert log.read_text().splitlines()[0] == "*** Booting Zephyr OS build v3.7.0 ***"
     assert not (out / "native_sim" / "routing" / "dev.banner" / "handler.log").exists()
+
+
+def test_filter_expressions_against_prj_conf_extra_configs_and_platform(tmp_path):
+    """``filter:`` is evaluated after the "build" against the suite's prj.conf plus
+    ``extra_configs`` on each platform; false gives twister's ``runtime filter``."""
+    out = tmp_path / "o"
+    rc, _ = twister("-T", str(DATA / "kconfig"), "-p", "native_sim", "-p", "qemu_x86",
+                    "-p", "nrf52840dk", "-O", str(out), "--report-filtered")
+    assert rc == 0
+    got = {(k, p): (s["status"], s.get("reason"))
+           for (k, p), s in by_key(load(out)).items()}
+    ok, runtime = ("passed", None), ("filtered", "runtime filter")
+    nrf = "nrf52840dk/nrf52840"
+    assert got == {
+        ("kconfig.filter.stats", "native_sim"): ok, ("kconfig.filter.stats", "qemu_x86"): ok,
+        ("kconfig.filter.stats", nrf): ok,
+        ("kconfig.filter.observers", "native_sim"): runtime,
+        ("kconfig.filter.observers", "qemu_x86"): runtime,
+        ("kconfig.filter.observers", nrf): runtime,
+        ("kconfig.filter.extra", "native_sim"): ok,       # extra_configs reach the run too
+        ("kconfig.filter.extra", "qemu_x86"): runtime,    # ARCH x86 is not in the list
+        ("kconfig.filter.extra", nrf): ok,
+        ("kconfig.filter.ticks", "native_sim"): ok,       # PLATFORM matches
+        ("kconfig.filter.ticks", "qemu_x86"): runtime,    # 100 ticks/s, another platform
+        ("kconfig.filter.ticks", nrf): ok,                # 32768 ticks/s
+        ("kconfig.filter.devicetree", "native_sim"): ok,  # no devicetree: dt_* is false
+        ("kconfig.filter.devicetree", "qemu_x86"): ok,
+        ("kconfig.filter.devicetree", nrf): ok,
+    }
+    log = out / "qemu_x86" / "routing" / "kconfig.filter.extra" / "build.log"
+    assert "is False" in log.read_text()

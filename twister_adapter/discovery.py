@@ -20,8 +20,11 @@ from typing import Any
 
 import jsonschema
 
-from zsim.errors import ZsimError
+from zsim.config import parse_assignment
+from zsim.errors import ConfigError, ZsimError
 from zsim.yamlfile import YamlDocument, YamlSyntaxError, read_yaml, unknown_keys
+
+from .filter_expr import FilterSyntaxError, parse_filter
 
 SUITE_FILES = ("testcase.yaml", "sample.yaml")
 MODEL_FILES = ("model.py", "topology.yaml")
@@ -138,6 +141,8 @@ class Scenario:
     min_flash: int = -1
     testcases: list[str] = field(default_factory=list)    # declared or scanned case names
     ignore_faults: bool = False
+    filter: str = ""              # twister's filter expression (filter_expr.py)
+    extra_configs: dict[str, Any] = field(default_factory=dict)   # CONFIG_X=... entries
     keys: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -191,6 +196,7 @@ def load_suite_file(path: Path) -> dict[str, Any]:
                 f"{path}:{line}: bad test name {name!r}: expected the category and subsystem "
                 "separated by a dot (e.g. sample.basic.hello)")
         merged = merge_common(data.get("common") or {}, data["tests"][name] or {})
+        _check_filter_and_configs(path, doc, data, name, merged)
         if merged.get("harness") == "console" and not merged.get("harness_config"):
             line = doc.key_line(["tests", name])
             raise TwisterConfigError(f"{path}:{line}: scenario {name}: console harness "
@@ -200,6 +206,31 @@ def load_suite_file(path: Path) -> dict[str, Any]:
             raise TwisterConfigError(f"{path}:{line}: scenario {name}: console harness "
                                      "needs harness_config.regex (a list of patterns)")
     return data
+
+
+def _check_filter_and_configs(path: Path, doc: YamlDocument, data: dict[str, Any], name: str,
+                              merged: dict[str, Any]) -> None:
+    """A ``filter`` that twister could not parse, or an ``extra_configs`` entry that is not
+    ``CONFIG_NAME=value``, fails with the line of the key that holds it."""
+    def line_of(key: str) -> int:
+        own = (data["tests"][name] or {})
+        at = ["tests", name, key] if key in own else ["common", key]
+        return doc.key_line(at)
+
+    if merged.get("filter"):
+        try:
+            parse_filter(str(merged["filter"]))
+        except FilterSyntaxError as exc:
+            raise TwisterConfigError(f"{path}:{line_of('filter')}: scenario {name}: filter "
+                                     f"{merged['filter']!r}: {exc}") from None
+    for entry in merged.get("extra_configs") or []:
+        try:
+            parse_assignment(str(entry))
+        except ConfigError:
+            raise TwisterConfigError(
+                f"{path}:{line_of('extra_configs')}: scenario {name}: extra_configs entry "
+                f"{entry!r}: expected CONFIG_<NAME>=<value> (y, n, a number or a "
+                "double-quoted string)") from None
 
 
 def merge_common(common: dict[str, Any], scenario: dict[str, Any]) -> dict[str, Any]:
@@ -288,6 +319,8 @@ def _scenario(sid: str, keys: dict[str, Any], root: Path, directory: Path, yaml_
         skip=bool(keys.get("skip", False)),
         min_ram=int(keys.get("min_ram", -1)), min_flash=int(keys.get("min_flash", -1)),
         ignore_faults=bool(keys.get("ignore_faults", False)),
+        filter=str(keys.get("filter") or ""),
+        extra_configs=dict(parse_assignment(str(c)) for c in keys.get("extra_configs") or []),
         keys=keys,
     )
     declared = _as_list(keys.get("testcases"))

@@ -20,6 +20,7 @@ from typing import Any
 from zsim.executor import Executor, RunOutcome
 from zsim.kernel.time_units import K_USEC
 
+from .filter_expr import evaluate, filter_env, parse_filter
 from .filters import Instance
 from .harness import HarnessConfigError, finish, make_harness
 from .statuses import BLOCK, ERROR, FAIL, FILTER, NONE, NOTRUN
@@ -80,6 +81,25 @@ def _reset(inst: Instance) -> None:
     inst.init_cases()
 
 
+def _runtime_filter(inst: Instance) -> bool:
+    """Evaluate the scenario's ``filter`` against its configuration on the platform (the
+    model's prj.conf, then ``extra_configs``), as twister does after running CMake."""
+    import warnings
+
+    from zsim.config import load_config
+    from zsim.model import load_model
+
+    sc = inst.scenario
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = load_config(load_model(sc.model).kernel_config(sc.extra_configs or None),
+                          board=inst.platform.name)
+    values = {name: cfg[name] for name in cfg}
+    values.update(cfg.assigned)
+    env = filter_env(values, inst.platform.arch, inst.platform.name)
+    return evaluate(parse_filter(sc.filter), env)
+
+
 def run_instance(inst: Instance, opts: RunOptions,
                  executor_factory: Callable[[Target, RunOptions], Executor] | None = None,
                  ) -> Instance:
@@ -104,6 +124,23 @@ def run_instance(inst: Instance, opts: RunOptions,
             inst.status = ERROR
             inst.reason = "Build failure"
             inst.add_missing_case_status(BLOCK)
+            return inst
+    if sc.filter:
+        try:
+            keep = _runtime_filter(inst)
+        except Exception as exc:  # the configuration could not be put together
+            build_log.append(f"zsim: filter {sc.filter!r}: {type(exc).__name__}: {exc}")
+            _write(bdir / "build.log", "\n".join(build_log) + "\n")
+            inst.status = ERROR
+            inst.reason = "Build failure"
+            inst.add_missing_case_status(BLOCK)
+            return inst
+        build_log.append(f"zsim: filter {sc.filter!r} is {keep}")
+        if not keep:
+            _write(bdir / "build.log", "\n".join(build_log) + "\n")
+            inst.status = FILTER
+            inst.reason = "runtime filter"
+            inst.add_missing_case_status(FILTER)
             return inst
     _write(bdir / "build.log", "\n".join(build_log) + "\n")
     if not inst.run:
@@ -143,7 +180,8 @@ def run_instance(inst: Instance, opts: RunOptions,
         with factory(target, opts) as ex:
             outcome = ex.run(scenario_path, board=inst.platform.name,
                              duration=K_USEC(max(1, round(seconds * 1_000_000))),
-                             seed=opts.seed, on_event=on_event)
+                             seed=opts.seed, config=sc.extra_configs or None,
+                             on_event=on_event)
         error = outcome.error
     except Exception as exc:  # the target could not run it at all
         error = f"{type(exc).__name__}: {exc}"

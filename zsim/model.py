@@ -51,13 +51,13 @@ class Model:
 
     def kernel_config(self, config: Mapping[str, object] | str | os.PathLike | None = None
                       ) -> Mapping[str, object] | str | None:
-        """The configuration to build the kernel with: ``config`` (a prj.conf path or a
-        mapping of symbols) or else the directory's prj.conf over the model's ``defaults``,
-        then the model's own ``config``; a mapping given by the caller applies last."""
+        """The configuration to build the kernel with: the model's ``defaults``, then the
+        prj.conf (``config`` when it is a path, else the directory's), then the model's own
+        ``config``; a mapping given as ``config`` applies last, over all of them."""
         base: Mapping[str, object] | str | None
         if isinstance(config, (str, os.PathLike)):
             base = os.fspath(config)
-        elif config is None and self.prj_conf is not None:
+        elif self.prj_conf is not None:  # a mapping overlays the prj.conf (as -DCONFIG_...)
             base = str(self.prj_conf)
         else:
             base = None
