@@ -6,8 +6,6 @@ Each test runs an inner pytest session (pytester) on a small test file using ``d
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -129,23 +127,11 @@ def test_unused_plugin_stays_out_of_the_way(pytester):
 
 
 @pytest.fixture
-def virtual_board():
+def virtual_board(serve):
     """``zsim board serve`` on a loopback port, stopped even when the test fails."""
-    proc = subprocess.Popen([sys.executable, "-m", "zsim", "board", "serve", "--tcp",
-                             "127.0.0.1:0"], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
-    try:
-        url = proc.stdout.readline().strip()
-        assert url.startswith("socket://127.0.0.1:"), url
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+    url = serve("--tcp", "127.0.0.1:0")
+    assert url.startswith("socket://127.0.0.1:"), url
+    return url
 
 
 def test_dut_on_a_virtual_board(pytester, virtual_board):

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -123,27 +120,11 @@ def test_simulator_and_in_process_board_agree(model):
 
 
 @pytest.fixture
-def board_server():
+def board_server(serve):
     """``board serve`` on loopback in a subprocess; yields its URL; always stopped."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH",
-                                                                              ""))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "firmware_bridge.cli", "board", "serve", "--tcp",
-         "127.0.0.1:0", "--board", "nrf52840dk/nrf52840"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
-    try:
-        url = proc.stdout.readline().strip()
-        assert url.startswith("socket://127.0.0.1:"), proc.stderr.read()
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+    url = serve("--tcp", "127.0.0.1:0", "--board", "nrf52840dk/nrf52840")
+    assert url.startswith("socket://127.0.0.1:"), url
+    return url
 
 
 def test_the_sample_topology_crosschecks_against_the_virtual_board(board_server):

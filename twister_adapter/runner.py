@@ -19,6 +19,7 @@ from typing import Any
 
 from zsim.executor import Executor, RunOutcome
 from zsim.kernel.time_units import K_USEC
+from zsim.model import Model, load_model
 
 from .filter_expr import evaluate, filter_env, parse_filter
 from .filters import Instance
@@ -81,23 +82,45 @@ def _reset(inst: Instance) -> None:
     inst.init_cases()
 
 
-def _runtime_filter(inst: Instance) -> bool:
+def _runtime_filter(inst: Instance, model: Model) -> bool:
     """Evaluate the scenario's ``filter`` against its configuration on the platform (the
     model's prj.conf, then ``extra_configs``), as twister does after running CMake."""
     import warnings
 
     from zsim.config import load_config
-    from zsim.model import load_model
 
     sc = inst.scenario
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cfg = load_config(load_model(sc.model).kernel_config(sc.extra_configs or None),
+        cfg = load_config(model.kernel_config(sc.extra_configs or None),
                           board=inst.platform.name)
-    values = {name: cfg[name] for name in cfg}
-    values.update(cfg.assigned)
-    env = filter_env(values, inst.platform.arch, inst.platform.name)
+    env = filter_env({**cfg, **cfg.assigned}, inst.platform.arch, inst.platform.name)
     return evaluate(parse_filter(sc.filter), env)
+
+
+def _build(inst: Instance) -> tuple[list[str], tuple[str, str, str] | None]:
+    """"Build" an instance: load its model and apply its runtime filter. Returns the build
+    log and, when the instance ends here, its (status, reason, status of its cases)."""
+    sc = inst.scenario
+    log = [f"zsim: {sc.name} for {inst.platform.name}: model {sc.model}"]
+    model = None
+    if sc.model.name == "model.py":
+        try:
+            model = load_model(sc.model)
+            log.append("zsim: model loaded")
+        except Exception:
+            log.append(traceback.format_exc())
+            return log, (ERROR, "Build failure", BLOCK)
+    if sc.filter:
+        try:
+            keep = _runtime_filter(inst, model or load_model(sc.model))
+        except Exception as exc:  # the configuration could not be put together
+            log.append(f"zsim: filter {sc.filter!r}: {type(exc).__name__}: {exc}")
+            return log, (ERROR, "Build failure", BLOCK)
+        log.append(f"zsim: filter {sc.filter!r} is {keep}")
+        if not keep:
+            return log, (FILTER, "runtime filter", FILTER)
+    return log, None
 
 
 def run_instance(inst: Instance, opts: RunOptions,
@@ -112,37 +135,12 @@ def run_instance(inst: Instance, opts: RunOptions,
         (bdir / stale).unlink(missing_ok=True)
     target = opts.target_for(inst.platform.name)
     sc = inst.scenario
-    build_log = [f"zsim: {sc.name} for {inst.platform.name}: model {sc.model}"]
-    if sc.model.name == "model.py":
-        try:
-            from zsim.model import load_model
-            load_model(sc.model)
-            build_log.append("zsim: model loaded")
-        except Exception:
-            build_log.append(traceback.format_exc())
-            _write(bdir / "build.log", "\n".join(build_log) + "\n")
-            inst.status = ERROR
-            inst.reason = "Build failure"
-            inst.add_missing_case_status(BLOCK)
-            return inst
-    if sc.filter:
-        try:
-            keep = _runtime_filter(inst)
-        except Exception as exc:  # the configuration could not be put together
-            build_log.append(f"zsim: filter {sc.filter!r}: {type(exc).__name__}: {exc}")
-            _write(bdir / "build.log", "\n".join(build_log) + "\n")
-            inst.status = ERROR
-            inst.reason = "Build failure"
-            inst.add_missing_case_status(BLOCK)
-            return inst
-        build_log.append(f"zsim: filter {sc.filter!r} is {keep}")
-        if not keep:
-            _write(bdir / "build.log", "\n".join(build_log) + "\n")
-            inst.status = FILTER
-            inst.reason = "runtime filter"
-            inst.add_missing_case_status(FILTER)
-            return inst
+    build_log, ended = _build(inst)
     _write(bdir / "build.log", "\n".join(build_log) + "\n")
+    if ended is not None:
+        inst.status, inst.reason, case_status = ended
+        inst.add_missing_case_status(case_status)
+        return inst
     if not inst.run:
         inst.status = NOTRUN
         inst.reason = "Test was built only"

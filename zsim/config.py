@@ -396,14 +396,14 @@ def _parse(path: str | os.PathLike[str]) -> tuple[dict[str, Value], list[str], d
     return values, warns, where_set
 
 
-def parse_assignment(line: str, where: str = "") -> tuple[str, object]:
+def parse_assignment(line: str) -> tuple[str, object]:
     """One ``CONFIG_NAME=value`` assignment (a twister ``extra_configs`` entry): the symbol
-    without its prefix and the value; ``ConfigError`` naming ``where`` when malformed."""
+    without its prefix and the value; ``ConfigError`` when malformed."""
     m = _SET_RE.fullmatch(line.strip())
     lit = _literal(m.group(2)) if m else None
     if m is None or lit is None:
-        raise _malformed(where, line, "the value must be y, n, a number or a double-quoted "
-                         "string")
+        raise _malformed("extra_configs", line, "the value must be y, n, a number or a "
+                         "double-quoted string")
     return m.group(1), lit[1]
 
 

@@ -469,10 +469,10 @@ class Kernel:
         """kernel/banner.c ``boot_banner()``: ``BOOT_DELAY`` ms of busy wait with its notice,
         then ``*** <BOOT_BANNER_STRING> <version><delay postfix> ***``."""
         cfg = self.config
-        delay = cfg.get("BOOT_DELAY", 0) or 0
+        delay = cfg["BOOT_DELAY"]
         if delay > 0:
             self.printk(f"***** delaying boot {delay}ms (per build configuration) *****\n")
-            self._now += delay * 1000 * self.hw_cycles_per_sec // 1_000_000 * self._upc
+            self.busy_wait(delay * 1000)
         if cfg.enabled("BOOT_BANNER") and cfg.enabled("PRINTK"):
             postfix = f" (delayed boot {delay}ms)" if delay > 0 else ""
             self.printk(f"*** {cfg.get('BOOT_BANNER_STRING')} {ZEPHYR_VERSION}{postfix} ***\n")
