@@ -2,9 +2,16 @@
 
 ``from zsim import Kernel, K_MSEC, errno`` gives the kernel; ``zsim.net_buf`` and
 ``zsim.packet_io`` hold the buffer pools and the packet distribution framework.
+
+The kernel, net_buf and packet_io hot paths run compiled when the install built them
+(``zsim.COMPILED``); ``ZSIM_PURE_PYTHON=1`` runs the same modules from their sources.
 """
 
-from . import errno
+from ._pure import install as _install_pure
+
+_install_pure()
+
+from . import errno  # noqa: E402 - after the source finder
 from .errors import (
     BoardError,
     ConfigError,
@@ -44,12 +51,17 @@ from .kernel import (
     WorkDelayable,
     WorkQueue,
 )
-from .net_buf import NetBuf, NetBufPool
+from .net_buf import NetBuf, NetBufPool  # noqa: E402
+
+from .kernel import core as _core  # noqa: E402
+
+COMPILED: bool = not _core.__file__.endswith(".py")
+"""True when the kernel core runs compiled (Cython), False when it runs from its sources."""
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BoardError", "ConfigError", "ContextError", "DeadlockError", "Fifo", "K_FOREVER",
+    "COMPILED", "BoardError", "ConfigError", "ContextError", "DeadlockError", "Fifo", "K_FOREVER",
     "K_HOURS", "K_MINUTES", "K_MSEC", "K_NO_WAIT", "K_NSEC", "K_SECONDS", "K_SEM_MAX_LIMIT",
     "K_TICKS", "K_TICKS_FOREVER", "K_TIMEOUT_ABS_MS", "K_TIMEOUT_ABS_TICKS", "K_TIMEOUT_ABS_US",
     "K_USEC", "Kernel", "KernelAssertionError", "Lifo", "MsgQ", "Mutex", "NetBuf",

@@ -27,6 +27,10 @@ __all__ = ["NetBufPool", "NetBuf", "frag_del"]
 
 _SRC = "lib/net_buf/buf_simple.c"
 _getframe = sys._getframe
+# Frames up to the allocating code: compiled functions (see setup.py) have no frames.
+_COMPILED = not __file__.endswith(".py")
+_CALLER = 0 if _COMPILED else 1         # from alloc
+_CALLER2 = 0 if _COMPILED else 2        # from _alloc, called by alloc, alloc_len or clone
 
 
 class NetBufPool:
@@ -95,7 +99,7 @@ class NetBufPool:
         if avail < self.min_avail:
             self.min_avail = avail
         buf.gen = self.alloc_total = self.alloc_total + 1
-        f = _getframe(1)
+        f = _getframe(_CALLER)
         buf._site_code = f.f_code
         buf._site_at = f.f_lasti
         buf.alloc_thread = k._current
@@ -155,7 +159,7 @@ class NetBufPool:
             self.min_avail = self._avail
         self.alloc_total += 1
         buf.gen = self.alloc_total
-        f = sys._getframe(2)
+        f = _getframe(_CALLER2)
         buf._site_code = f.f_code       # the call site, formatted only when asked for
         buf._site_at = f.f_lasti
         buf.alloc_thread = self.k._current
@@ -200,6 +204,40 @@ class NetBufPool:
     def __repr__(self) -> str:
         return (f"<NetBufPool {self.name!r} {self._avail}/{self.count} free, "
                 f"{self.size} B each>")
+
+
+def _int_ops(bits: int, order: str) -> tuple[Callable[..., object], ...]:
+    """``add/push/pull/remove`` of a ``bits``-bit integer in ``order`` (net/buf.h's
+    ``net_buf_add_le16`` and its kin), as methods of NetBuf."""
+    n = bits // 8
+    mask = (1 << bits) - 1
+    tag = f"{'le' if order == 'little' else 'be'}{bits}"
+
+    def add(self: NetBuf, value: int) -> None:
+        start = self._tail(n, f"net_buf_add_{tag}")
+        self.pool.storage[start:start + n] = (value & mask).to_bytes(n, order)
+
+    def push(self: NetBuf, value: int) -> None:
+        start = self._push(n, f"net_buf_push_{tag}")
+        self.pool.storage[start:start + n] = (value & mask).to_bytes(n, order)
+
+    def pull(self: NetBuf) -> int:
+        start = self._pull(n, f"net_buf_pull_{tag}")
+        return int.from_bytes(self.pool.storage[start:start + n], order)
+
+    def remove(self: NetBuf) -> int:
+        start = self._remove(n, f"net_buf_remove_{tag}")
+        return int.from_bytes(self.pool.storage[start:start + n], order)
+
+    ops = []
+    for verb, fn, what in (("add", add, "append"), ("push", push, "prepend"),
+                           ("pull", pull, "take from the start"),
+                           ("remove", remove, "take from the end")):
+        fn.__name__ = f"{verb}_{tag}"
+        fn.__qualname__ = f"NetBuf.{verb}_{tag}"
+        fn.__doc__ = f"``net_buf_{verb}_{tag}``: {what} a {bits}-bit {order}-endian integer."
+        ops.append(fn)
+    return tuple(ops)
 
 
 class NetBuf:
@@ -475,6 +513,20 @@ class NetBuf:
         """``net_buf_remove_u8``."""
         return self.pool.storage[self._remove(1, "net_buf_remove_u8")]
 
+    # ------------------------------------------------------------ integers
+    add_le16, push_le16, pull_le16, remove_le16 = _int_ops(16, "little")
+    add_be16, push_be16, pull_be16, remove_be16 = _int_ops(16, "big")
+    add_le24, push_le24, pull_le24, remove_le24 = _int_ops(24, "little")
+    add_be24, push_be24, pull_be24, remove_be24 = _int_ops(24, "big")
+    add_le32, push_le32, pull_le32, remove_le32 = _int_ops(32, "little")
+    add_be32, push_be32, pull_be32, remove_be32 = _int_ops(32, "big")
+    add_le40, push_le40, pull_le40, remove_le40 = _int_ops(40, "little")
+    add_be40, push_be40, pull_be40, remove_be40 = _int_ops(40, "big")
+    add_le48, push_le48, pull_le48, remove_le48 = _int_ops(48, "little")
+    add_be48, push_be48, pull_be48, remove_be48 = _int_ops(48, "big")
+    add_le64, push_le64, pull_le64, remove_le64 = _int_ops(64, "little")
+    add_be64, push_be64, pull_be64, remove_be64 = _int_ops(64, "big")
+
     # ------------------------------------------------------------ copies
     def clone(self, timeout: Timeout = K_NO_WAIT) -> NetBuf | None:
         """``net_buf_clone``: a new buffer from the same pool holding a copy of the data
@@ -570,44 +622,3 @@ def frag_del(parent: NetBuf | None, frag: NetBuf) -> NetBuf | None:
     frag.frags = None
     frag.unref()
     return nxt
-
-
-def _make_int_ops() -> None:
-    """Generate ``add/push/pull/remove_{le,be}{16,24,32,40,48,64}`` (net/buf.h)."""
-    for bits in (16, 24, 32, 40, 48, 64):
-        n = bits // 8
-        mask = (1 << bits) - 1
-        for order in ("little", "big"):
-            tag = f"{'le' if order == 'little' else 'be'}{bits}"
-
-            def add(self: NetBuf, value: int, n: int = n, order: str = order,
-                    mask: int = mask, op: str = f"net_buf_add_{tag}") -> None:
-                start = self._tail(n, op)
-                self.pool.storage[start:start + n] = (value & mask).to_bytes(n, order)
-
-            def push(self: NetBuf, value: int, n: int = n, order: str = order,
-                     mask: int = mask, op: str = f"net_buf_push_{tag}") -> None:
-                start = self._push(n, op)
-                self.pool.storage[start:start + n] = (value & mask).to_bytes(n, order)
-
-            def pull(self: NetBuf, n: int = n, order: str = order,
-                     op: str = f"net_buf_pull_{tag}") -> int:
-                start = self._pull(n, op)
-                return int.from_bytes(self.pool.storage[start:start + n], order)
-
-            def remove(self: NetBuf, n: int = n, order: str = order,
-                       op: str = f"net_buf_remove_{tag}") -> int:
-                start = self._remove(n, op)
-                return int.from_bytes(self.pool.storage[start:start + n], order)
-
-            for verb, fn, what in (("add", add, "append"), ("push", push, "prepend"),
-                                   ("pull", pull, "take from the start"),
-                                   ("remove", remove, "take from the end")):
-                fn.__name__ = f"{verb}_{tag}"
-                fn.__qualname__ = f"NetBuf.{verb}_{tag}"
-                fn.__doc__ = f"``net_buf_{verb}_{tag}``: {what} a {bits}-bit {order}-endian " \
-                             "integer."
-                setattr(NetBuf, fn.__name__, fn)
-
-
-_make_int_ops()

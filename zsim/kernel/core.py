@@ -268,12 +268,10 @@ class Kernel:
                     if to.fn is sleep_fn:   # _sleep_expired and _ready, inlined
                         t = to.arg
                         t.timeout = None
+                        t.sleep_to = to     # spent: the thread's next sleep reuses it
                         t.state = READY
-                        q = self._rq.get(t.prio)
-                        if q is None:
-                            q = self._rq[t.prio] = deque()
-                        q.append(t)
-                        self._rq_mask |= 1 << (_PRIO_TOP - t.prio)
+                        t.rq.append(t)
+                        self._rq_mask |= t.rq_bit
                     else:
                         to.fn(to.arg)
                 else:
@@ -286,22 +284,27 @@ class Kernel:
             self._in_isr = prev
 
     # -------------------------------------------------------------- run queue
-    def _ready(self, t: Thread) -> None:
-        t.state = READY
+    def _place(self, t: Thread) -> None:
+        """Point a thread at the run queue of its priority and that queue's mask bit."""
         q = self._rq.get(t.prio)
         if q is None:
             q = self._rq[t.prio] = deque()
-        q.append(t)
-        self._rq_mask |= 1 << (_PRIO_TOP - t.prio)
+        t.rq = q
+        t.rq_bit = 1 << (_PRIO_TOP - t.prio)
+
+    def _ready(self, t: Thread) -> None:
+        t.state = READY
+        t.rq.append(t)
+        self._rq_mask |= t.rq_bit
 
     def _unready(self, t: Thread) -> None:
-        q = self._rq[t.prio]
+        q = t.rq
         if q[0] is t:
             q.popleft()
         else:
             q.remove(t)
         if not q:
-            self._rq_mask ^= 1 << (_PRIO_TOP - t.prio)      # its bit was set
+            self._rq_mask ^= t.rq_bit       # its bit was set
 
     def _best(self) -> Thread | None:
         m = self._rq_mask
@@ -579,6 +582,7 @@ class Kernel:
         t = Thread(self, fn, args, name or getattr(fn, "__name__", "thread"), priority,
                    stack_size)
         t.created_at = self._now
+        self._place(t)
         self._threads.append(t)
         return t
 
@@ -714,14 +718,14 @@ class Kernel:
         if t.state is READY:
             self._unready(t)
             t.prio = prio
+            self._place(t)
             self._ready(t)
             return True
+        t.prio = prio
+        self._place(t)
         if t.state is PENDING and t.waitq is not None:
-            t.prio = prio
             self._seq += 1
             t.waitq.reprioritise(t, self._seq)
-        else:
-            t.prio = prio
         return False
 
     def thread_suspend(self, t: Thread) -> None:
@@ -803,7 +807,7 @@ class Kernel:
             expected, deadline = now + ticks, now + ticks + 1
         if cur.irq_locks and self.spin_validate:
             raise _switch_under_lock()
-        if (self._rq_mask.bit_count() == 1 and not self.costs_enabled   # only cur's level
+        if (self._rq_mask == cur.rq_bit and not self.costs_enabled     # only cur's level
                 and self._tracer is None and self._stop is None):
             # Nothing else is ready: when this wake-up is also the next event, idle in place
             # (no timeout record, no switch); the same as sleeping and being woken by it.
@@ -813,23 +817,30 @@ class Kernel:
                 heappop(h)
                 self._dead_timeouts -= 1
             if ((not h or h[0][0] > due) and (self._stop_at is None or due < self._stop_at)
-                    and len(self._rq[cur.prio]) == 1):
+                    and len(cur.rq) == 1):
                 self._idle_units += due - self._now
                 self._now = due
                 cur.slice_start = due
                 return max(expected - deadline, 0)
-        q = self._rq[cur.prio]          # _unready, inlined
+        q = cur.rq                      # _unready, inlined
         if q[0] is cur:
             q.popleft()
         else:
             q.remove(cur)
         if not q:
-            self._rq_mask ^= 1 << (_PRIO_TOP - cur.prio)    # its bit was set
+            self._rq_mask ^= cur.rq_bit     # its bit was set
         cur.state = SLEEPING
         if self._c_timeout:
             cur.timeout = self._add_timeout(deadline, self._sleep_expired, cur)
         else:                           # _add_timeout, inlined
-            cur.timeout = to = _Timeout(self._sleep_fn, cur, deadline)
+            to = cur.sleep_to
+            if to is None:
+                to = _Timeout(self._sleep_fn, cur, deadline)
+            else:                       # the thread's last sleep timeout, spent
+                cur.sleep_to = None
+                to.active = True
+                to.deadline = deadline
+            cur.timeout = to
             self._seq += 1
             heappush(self._heap, (deadline * self._upt, self._seq, to))
         m = self._rq_mask
@@ -950,13 +961,13 @@ class Kernel:
             self._thread_only(f"a blocking call on {_describe(waitq.owner)}")
         if cur.irq_locks and self.spin_validate:
             raise _switch_under_lock()
-        q = self._rq[cur.prio]
+        q = cur.rq                      # _unready, inlined
         if q[0] is cur:
             q.popleft()
         else:
             q.remove(cur)
         if not q:
-            self._rq_mask ^= 1 << (_PRIO_TOP - cur.prio)    # its bit was set
+            self._rq_mask ^= cur.rq_bit     # its bit was set
         cur.state = PENDING
         cur.waitq = waitq
         cur.retval = -errno.EAGAIN
@@ -997,12 +1008,9 @@ class Kernel:
             t.timeout = None
         t.retval = retval
         t.data = data
-        t.state = READY
-        q = self._rq.get(t.prio)
-        if q is None:
-            q = self._rq[t.prio] = deque()
-        q.append(t)
-        self._rq_mask |= 1 << (_PRIO_TOP - t.prio)
+        t.state = READY                 # _ready, inlined
+        t.rq.append(t)
+        self._rq_mask |= t.rq_bit
         return t
 
     def _wake(self, t: Thread, retval: int, data: Any = None) -> Thread:

@@ -27,7 +27,7 @@ class Thread:
         "kernel", "name", "prio", "base_prio", "fn", "args", "stack_size", "options", "g",
         "state", "waitq", "timeout", "retval", "data", "joiners", "result", "exc",
         "irq_locks", "cpu_units", "slice_start", "is_static", "delay", "service",
-        "wake_tick", "created_at", "harness", "is_main",
+        "wake_tick", "created_at", "harness", "is_main", "rq", "rq_bit", "sleep_to",
     )
 
     def __init__(self, kernel: Kernel, fn: Callable[..., Any], args: tuple, name: str,
@@ -59,6 +59,9 @@ class Thread:
         self.is_main = False                # the firmware's main() (Kernel.main_thread)
         self.wake_tick = 0
         self.created_at = 0
+        self.rq: Any = None                 # the run queue of its priority (Kernel._place)
+        self.rq_bit = 0                     # that queue's bit in the ready mask
+        self.sleep_to: Any = None           # a spent sleep timeout, reused by the next sleep
 
     @property
     def priority(self) -> int:

@@ -1,0 +1,50 @@
+"""zsim's compiled core: the hot paths of the kernel, net_buf and packet_io, compiled with
+Cython from the same ``.py`` files, typed by the ``.pxd`` file beside each.
+
+The compiled core is optional. Without Cython or a C compiler, or with ``ZSIM_PURE_PYTHON=1``
+set when installing, zsim installs as pure Python; setting ``ZSIM_PURE_PYTHON=1`` when
+running makes an installed compiled core load its ``.py`` sources instead
+(``zsim/_pure.py``). Both behave the same: the test suite runs the kernel tests in each.
+"""
+
+import os
+
+from setuptools import Extension, setup
+
+# The modules on the hot paths, compiled; everything else stays plain Python.
+COMPILED = [
+    "zsim/kernel/time_units.py",
+    "zsim/kernel/thread.py",
+    "zsim/kernel/wait_q.py",
+    "zsim/kernel/core.py",
+    "zsim/kernel/msgq.py",
+    "zsim/net_buf.py",
+    "zsim/packet_io/stats.py",
+    "zsim/packet_io/sink.py",
+    "zsim/packet_io/queue.py",
+    "zsim/packet_io/source.py",
+]
+
+DIRECTIVES = {
+    "language_level": 3,
+    "annotation_typing": False,     # types come from the .pxd files only
+    "binding": True,
+    "embedsignature": True,
+}
+
+
+def ext_modules() -> list:
+    if os.environ.get("ZSIM_PURE_PYTHON"):
+        return []
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        print("zsim: Cython not found, installing the pure-Python core")
+        return []
+    exts = [Extension(path[:-3].replace("/", "."), [path], optional=True,
+                      extra_compile_args=["-O2"]) for path in COMPILED]
+    return cythonize(exts, compiler_directives=DIRECTIVES, quiet=True,
+                     nthreads=os.cpu_count() or 1)
+
+
+setup(ext_modules=ext_modules())

@@ -1,0 +1,111 @@
+# Types for the compiled core (see setup.py); core.py is the source.
+
+cimport cython
+
+from zsim.kernel.thread cimport Thread
+from zsim.kernel.time_units cimport Timeout
+from zsim.kernel.wait_q cimport WaitQ
+
+
+cdef class _Timeout:
+    cdef public bint active
+    cdef public object fn
+    cdef public object arg
+    cdef public object deadline
+
+
+cdef class Kernel:
+    cdef public object board
+    cdef public object config
+    cdef public object ticks_per_sec
+    cdef public object hw_cycles_per_sec
+    cdef public object cpu_clock_hz
+    cdef public object units_per_sec
+    cdef public object _upt
+    cdef public object _upc
+    cdef public object _ucpu
+    cdef public object seed
+    cdef public object random
+    cdef public bint asserts
+    cdef public bint spin_validate
+    cdef public object console
+    cdef public object _now
+    cdef public list _heap
+    cdef public object _dead_timeouts
+    cdef public object _seq
+    cdef public dict _rq
+    cdef public object _rq_mask
+    cdef public Thread _current
+    cdef public bint _in_isr
+    cdef public list _threads
+    cdef public list _static
+    cdef public bint _booted
+    cdef public list _boot_hooks
+    cdef public object _hub
+    cdef public object _start_g
+    cdef public object _sleep_fn
+    cdef public object _caller
+    cdef public object _stop
+    cdef public object _stop_at
+    cdef public Thread _call_thread
+    cdef public object _idle_units
+    cdef public dict _msec
+    cdef public object _isr_units
+    cdef public object _slice_ticks
+    cdef public object _slice_prio
+    cdef public long long _c_switch
+    cdef public long long _c_msgq_put
+    cdef public long long _c_msgq_get
+    cdef public long long _c_sem_give
+    cdef public long long _c_sem_take
+    cdef public long long _c_alloc
+    cdef public long long _c_unref
+    cdef public long long _c_isr
+    cdef public long long _c_timeout
+    cdef public double _c_copy_per_byte
+    cdef public bint costs_enabled
+    cdef public object _tracer
+    cdef public object trace
+    cdef public object bytes_copied
+    cdef public list _pools
+    cdef public object _sys_work_q
+    cdef public object _log_level
+    cdef public dict _loggers
+    cdef public list objects
+    cdef public object link_symbols
+    cdef public list faults
+    cdef object __weakref__
+
+    cpdef _charge(self, units)
+    cpdef ticks_of(self, timeout)
+    cpdef _deadline(self, Timeout timeout)
+    cpdef _add_timeout(self, deadline, fn, arg)
+    cpdef _cancel_timeout(self, _Timeout to)
+    cpdef _next_event(self)
+    @cython.locals(to=_Timeout, t=Thread)
+    cpdef _announce(self)
+    cpdef _place(self, Thread t)
+    cpdef _ready(self, Thread t)
+    cpdef _unready(self, Thread t)
+    cpdef _best(self)
+    cpdef _switch_to(self, Thread nxt)
+    @cython.locals(nxt=Thread)
+    cpdef _swap(self)
+    cpdef _idle_here(self)
+    cpdef _resched(self, bint preempt_ok=*)
+    cpdef _halt(self)
+    cpdef sleep(self, timeout)
+    @cython.locals(timeout=Timeout, cur=Thread)
+    cpdef msleep(self, ms)
+    @cython.locals(to=_Timeout)
+    cpdef _tick_sleep(self, Thread cur, Timeout timeout, ticks)
+    cpdef _sleep_expired(self, Thread t)
+    cpdef consume(self, units)
+    cpdef _irq_unlocked(self)
+    cpdef _pend(self, WaitQ waitq, Timeout timeout, data=*)
+    cpdef _pend_expired(self, Thread t)
+    cpdef _unpend(self, Thread t)
+    @cython.locals(t=Thread)
+    cpdef _wake_first(self, WaitQ waitq, retval, data=*)
+    cpdef _wake(self, Thread t, retval, data=*)
+    cpdef _check_isr_timeout(self, timeout, what)

@@ -1,0 +1,33 @@
+# Types for the compiled core (see setup.py); thread.py is the source.
+
+cdef class Thread:
+    cdef public object kernel
+    cdef public object name
+    cdef public int prio
+    cdef public int base_prio
+    cdef public object fn
+    cdef public object args
+    cdef public object stack_size
+    cdef public object options
+    cdef public object g
+    cdef public object state
+    cdef public object waitq
+    cdef public object timeout
+    cdef public object retval
+    cdef public object data
+    cdef public object joiners
+    cdef public object result
+    cdef public object exc
+    cdef public int irq_locks
+    cdef public object cpu_units
+    cdef public object slice_start
+    cdef public object is_static
+    cdef public object delay
+    cdef public object service
+    cdef public object wake_tick
+    cdef public object created_at
+    cdef public object harness
+    cdef public object is_main
+    cdef public object rq
+    cdef public object rq_bit
+    cdef public object sleep_to

@@ -1,0 +1,56 @@
+# Types for the compiled core (see setup.py); net_buf.py is the source.
+
+cimport cython
+
+from zsim.kernel.core cimport Kernel
+from zsim.kernel.wait_q cimport WaitQ
+
+
+cdef class NetBufPool:
+    cdef public Kernel k
+    cdef public object name
+    cdef public object count
+    cdef public object size
+    cdef public object user_data_size
+    cdef public object destroy
+    cdef public object storage
+    cdef public object _mv
+    cdef public list bufs
+    cdef public list _free
+    cdef public object _uninit
+    cdef public WaitQ wait_q
+    cdef public object _avail
+    cdef public object min_avail
+    cdef public object alloc_total
+    cdef public object alloc_failures
+    cdef public object _zero_ud
+    cdef object __weakref__
+
+    @cython.locals(buf=NetBuf, k=Kernel)
+    cpdef alloc(self, timeout=*)
+    @cython.locals(buf=NetBuf, k=Kernel)
+    cpdef _alloc(self, size, timeout)
+    cpdef _release(self, NetBuf buf)
+    cpdef _put_free(self, NetBuf buf)
+
+
+cdef class NetBuf:
+    cdef public NetBufPool pool
+    cdef public object index
+    cdef public int _ref
+    cdef public object _base
+    cdef public object _head
+    cdef public object len
+    cdef public object size
+    cdef public NetBuf frags
+    cdef public object user_data
+    cdef public object flags
+    cdef public object _site_code
+    cdef public object _site_at
+    cdef public object alloc_thread
+    cdef public object alloc_time
+    cdef public object gen
+
+    cpdef ref(self)
+    @cython.locals(k=Kernel, pool=NetBufPool, buf=NetBuf)
+    cpdef unref(self)

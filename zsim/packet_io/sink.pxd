@@ -1,0 +1,16 @@
+# Types for the compiled core (see setup.py); sink.py is the source.
+
+from zsim.kernel.core cimport Kernel
+from zsim.packet_io.stats cimport SinkStats
+
+
+cdef class PacketSink:
+    cdef public Kernel k
+    cdef public object name
+    cdef public object _mode
+    cdef public object handler
+    cdef public object user_data
+    cdef public object _queue
+    cdef public SinkStats _stats
+    cdef public int kind
+    cdef object __weakref__
