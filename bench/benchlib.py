@@ -158,8 +158,11 @@ def machine() -> str:
                 break
     except OSError:
         cpu = platform.processor() or cpu
+    import zsim
+    core = "compiled (Cython)" if zsim.COMPILED else "pure Python"
     return (f"machine: {os.cpu_count()} CPUs, {cpu}; {platform.python_implementation()} "
-            f"{platform.python_version()}; {datetime.date.today().isoformat()}")
+            f"{platform.python_version()}; {datetime.date.today().isoformat()}; zsim core: "
+            f"{core}")
 
 
 def parser(description: str) -> argparse.ArgumentParser:

@@ -7,11 +7,7 @@ The kernel, net_buf and packet_io hot paths run compiled when the install built 
 (``zsim.COMPILED``); ``ZSIM_PURE_PYTHON=1`` runs the same modules from their sources.
 """
 
-from ._pure import install as _install_pure
-
-_install_pure()
-
-from . import errno  # noqa: E402 - after the source finder
+from . import _pure, errno  # noqa: F401 - _pure first: ZSIM_PURE_PYTHON's source finder
 from .errors import (
     BoardError,
     ConfigError,
@@ -51,9 +47,8 @@ from .kernel import (
     WorkDelayable,
     WorkQueue,
 )
-from .net_buf import NetBuf, NetBufPool  # noqa: E402
-
-from .kernel import core as _core  # noqa: E402
+from .kernel import core as _core
+from .net_buf import NetBuf, NetBufPool
 
 COMPILED: bool = not _core.__file__.endswith(".py")
 """True when the kernel core runs compiled (Cython), False when it runs from its sources."""
@@ -64,7 +59,7 @@ __all__ = [
     "COMPILED", "BoardError", "ConfigError", "ContextError", "DeadlockError", "Fifo", "K_FOREVER",
     "K_HOURS", "K_MINUTES", "K_MSEC", "K_NO_WAIT", "K_NSEC", "K_SECONDS", "K_SEM_MAX_LIMIT",
     "K_TICKS", "K_TICKS_FOREVER", "K_TIMEOUT_ABS_MS", "K_TIMEOUT_ABS_TICKS", "K_TIMEOUT_ABS_US",
-    "K_USEC", "Kernel", "KernelAssertionError", "Lifo", "MsgQ", "Mutex", "NetBuf",
-    "NetBufError", "NetBufPool", "RunResult", "Sem", "Spinlock", "Thread", "Timeout", "Timer",
-    "Work", "WorkDelayable", "WorkQueue", "ZsimError", "errno",
+    "K_USEC", "Kernel", "KernelAssertionError", "Lifo", "MsgQ", "Mutex", "NetBuf", "NetBufError",
+    "NetBufPool", "RunResult", "Sem", "Spinlock", "Thread", "Timeout", "Timer", "Work",
+    "WorkDelayable", "WorkQueue", "ZsimError", "errno",
 ]

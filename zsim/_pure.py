@@ -30,3 +30,6 @@ def install() -> None:
     if os.environ.get("ZSIM_PURE_PYTHON", "0") not in ("", "0") and not any(
             isinstance(f, SourceFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, SourceFinder())
+
+
+install()

@@ -246,10 +246,13 @@ class Kernel:
     def _next_event(self) -> int | None:
         """Time (units) of the earliest active timeout."""
         h = self._heap
-        while h and not h[0][2].active:
+        while h:
+            top = h[0][2]
+            if top.active:
+                return h[0][0]
             heappop(h)
             self._dead_timeouts -= 1
-        return h[0][0] if h else None
+        return None
 
     def _announce(self) -> None:
         """``sys_clock_announce``: fire, in ISR context, every timeout due by now."""
@@ -368,10 +371,13 @@ class Kernel:
         self._current = None
         h = self._heap
         while self._stop is None:
-            while h and not h[0][2].active:
+            while h:
+                top = h[0][2]
+                if top.active:
+                    break
                 heappop(h)
                 self._dead_timeouts -= 1
-            if not h:
+            else:
                 return None
             nxt = h[0][0]
             if self._stop_at is not None and nxt >= self._stop_at:
@@ -813,7 +819,10 @@ class Kernel:
             # (no timeout record, no switch); the same as sleeping and being woken by it.
             due = deadline * self._upt
             h = self._heap
-            while h and not h[0][2].active:
+            while h:
+                top = h[0][2]
+                if top.active:
+                    break
                 heappop(h)
                 self._dead_timeouts -= 1
             if ((not h or h[0][0] > due) and (self._stop_at is None or due < self._stop_at)

@@ -1,6 +1,7 @@
 # Types for the compiled core (see setup.py); sink.py is the source.
 
 from zsim.kernel.core cimport Kernel
+from zsim.kernel.msgq cimport MsgQ
 from zsim.packet_io.stats cimport SinkStats
 
 
@@ -11,6 +12,7 @@ cdef class PacketSink:
     cdef public object handler
     cdef public object user_data
     cdef public object _queue
+    cdef public MsgQ _msgq
     cdef public SinkStats _stats
     cdef public int kind
     cdef object __weakref__

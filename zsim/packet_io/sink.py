@@ -32,8 +32,8 @@ class PacketSink:
     """``PacketSink(k, name, handler, queue=None, user_data=None)``: queued when given a
     ``PacketEventQueue``, immediate otherwise (``PACKET_SINK_DEFINE_*``)."""
 
-    __slots__ = ("k", "name", "_mode", "handler", "user_data", "_queue", "_stats", "kind",
-                 "__weakref__")
+    __slots__ = ("k", "name", "_mode", "handler", "user_data", "_queue", "_msgq", "_stats",
+                 "kind", "__weakref__")
 
     def __init__(self, k: Kernel, name: str, handler: Handler | None,
                  queue: PacketEventQueue | None = None, user_data: Any = None) -> None:
@@ -52,6 +52,7 @@ class PacketSink:
         self.name = name
         self.handler = handler
         self._queue = queue
+        self._msgq = queue.msgq if queue is not None else None   # what a send puts to
         self._mode = SinkMode.QUEUED if queue is not None else SinkMode.IMMEDIATE
         self.kind = IMMEDIATE if queue is None else QUEUED
         self.user_data = user_data
@@ -76,6 +77,7 @@ class PacketSink:
     @queue.setter
     def queue(self, queue: PacketEventQueue | None) -> None:
         self._queue = queue
+        self._msgq = queue.msgq if queue is not None else None
         self._update_kind()
 
     def _update_kind(self) -> None:

@@ -61,8 +61,7 @@ class PacketSource:
         if timeout is K_NO_WAIT:
             end = 0
         else:
-            ticks = (timeout._ticks if timeout._tps == k.ticks_per_sec
-                     else timeout.ticks(k.ticks_per_sec))
+            ticks = k.ticks_of(timeout)     # a clear TypeError for anything but a timeout
             if ticks == -1:
                 end = None
             elif timeout.kind == 1:     # absolute
@@ -121,7 +120,7 @@ class PacketSource:
                 elif kind > 1:              # -ENOSYS (queued, no queue) / -ENOTSUP (mode)
                     buf.unref()
                 else:                       # queued
-                    mq = sink._queue.msgq
+                    mq = sink._msgq
                     if len(mq.buf) < mq.max_msgs and not k._in_isr and not k._c_msgq_put:
                         if mq.wait_q._q:    # the processing thread waits: hand it over
                             k._wake_first(mq.wait_q, 0, (sink, buf))
