@@ -3,6 +3,7 @@
 cimport cython
 
 from zsim.kernel.core cimport Kernel
+from zsim.kernel.thread cimport RunLevel
 from zsim.kernel.wait_q cimport WaitQ
 
 
@@ -52,5 +53,5 @@ cdef class NetBuf:
     cdef public object gen
 
     cpdef ref(self)
-    @cython.locals(k=Kernel, pool=NetBufPool, buf=NetBuf)
+    @cython.locals(k=Kernel, pool=NetBufPool, buf=NetBuf, lv=RunLevel)
     cpdef unref(self)

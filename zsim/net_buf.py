@@ -14,7 +14,6 @@ from types import CodeType
 from typing import TYPE_CHECKING
 
 from .errors import NetBufError
-from .kernel.core import _PRIO_TOP1
 from .kernel.memory import Layout, MemoryEntry
 from .kernel.time_units import K_NO_WAIT, Timeout
 from .kernel.wait_q import WaitQ
@@ -328,14 +327,13 @@ class NetBuf:
             frags = buf.frags
             buf.frags = None
             pool = buf.pool
-            if pool.destroy is None and not pool.wait_q._q and k._tracer is None:
+            if pool.destroy is None and pool.wait_q.head is None and k._tracer is None:
                 # _release and _put_free inlined: back onto the free LIFO; the reschedule
                 # point only matters when another thread than the current one is first.
                 pool._avail += 1
                 pool._free.append(buf)
-                m = k._rq_mask
-                if not m or k._rq[_PRIO_TOP1 - m.bit_length()][0] \
-                        is not k._current:
+                lv = k._rq_first
+                if lv is None or lv.head is not k._current:
                     k._resched()
             else:
                 pool._release(buf)

@@ -2,7 +2,7 @@
 
 cimport cython
 
-from zsim.kernel.thread cimport Thread
+from zsim.kernel.thread cimport RunLevel, Thread
 from zsim.kernel.time_units cimport Timeout
 from zsim.kernel.wait_q cimport WaitQ
 
@@ -34,7 +34,7 @@ cdef class Kernel:
     cdef public object _dead_timeouts
     cdef public object _seq
     cdef public dict _rq
-    cdef public object _rq_mask
+    cdef public RunLevel _rq_first
     cdef public Thread _current
     cdef public bint _in_isr
     cdef public list _threads
@@ -77,6 +77,7 @@ cdef class Kernel:
     cdef object __weakref__
 
     cpdef _charge(self, units)
+    @cython.locals(to=Timeout)
     cpdef ticks_of(self, timeout)
     cpdef _deadline(self, Timeout timeout)
     cpdef _add_timeout(self, deadline, fn, arg)
@@ -85,21 +86,25 @@ cdef class Kernel:
     cpdef _next_event(self)
     @cython.locals(to=_Timeout, t=Thread)
     cpdef _announce(self)
+    @cython.locals(lv=RunLevel)
     cpdef _place(self, Thread t)
+    @cython.locals(lv=RunLevel, tail=Thread, prev=RunLevel, nxt=RunLevel)
     cpdef _ready(self, Thread t)
+    @cython.locals(lv=RunLevel, prv=Thread, nxt=Thread, before=RunLevel, after=RunLevel)
     cpdef _unready(self, Thread t)
+    @cython.locals(lv=RunLevel)
     cpdef _best(self)
     cpdef _switch_to(self, Thread nxt)
-    @cython.locals(nxt=Thread)
+    @cython.locals(nxt=Thread, lv=RunLevel)
     cpdef _swap(self)
-    @cython.locals(top=_Timeout)
+    @cython.locals(top=_Timeout, lv=RunLevel)
     cpdef _idle_here(self)
     cpdef _resched(self, bint preempt_ok=*)
     cpdef _halt(self)
     cpdef sleep(self, timeout)
     @cython.locals(timeout=Timeout, cur=Thread)
     cpdef msleep(self, ms)
-    @cython.locals(to=_Timeout, top=_Timeout)
+    @cython.locals(to=_Timeout, top=_Timeout, lv=RunLevel)
     cpdef _tick_sleep(self, Thread cur, Timeout timeout, ticks)
     cpdef _sleep_expired(self, Thread t)
     cpdef consume(self, units)

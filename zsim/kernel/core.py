@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import random
 import sys
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from heapq import heapify, heappop, heappush
@@ -29,13 +28,11 @@ from ..config import Config, load_config
 from ..errors import ContextError, DeadlockError, KernelAssertionError, ZsimError
 from .console import Console, Logger
 from .memory import Layout, MemoryEntry, MemoryReport
-from .thread import DEAD, PENDING, PRESTART, READY, SLEEPING, SUSPENDED, Thread
+from .thread import DEAD, PENDING, PRESTART, READY, SLEEPING, SUSPENDED, RunLevel, Thread
 from .time_units import K_MSEC, K_NO_WAIT, K_TICKS_FOREVER, K_USEC, Timeout, ceil_div
 from .wait_q import WaitQ
 
 ZEPHYR_VERSION = "v3.7.0"   # BANNER_VERSION: the Zephyr release zsim follows (git describe)
-_PRIO_TOP = 256             # run-queue bitmap: priority p is bit _PRIO_TOP - p, so the most
-_PRIO_TOP1 = _PRIO_TOP + 1  # urgent ready priority is _PRIO_TOP1 - mask.bit_length()
 
 
 class _Timeout:
@@ -104,8 +101,8 @@ class Kernel:
         self._heap: list[tuple[int, int, _Timeout]] = []
         self._dead_timeouts = 0
         self._seq = 0
-        self._rq: dict[int, deque[Thread]] = {}
-        self._rq_mask = 0
+        self._rq: dict[int, RunLevel] = {}      # run queues by priority
+        self._rq_first: RunLevel | None = None  # the non-empty ones, most urgent first
         self._current: Thread | None = None
         self._in_isr = False
         self._threads: list[Thread] = []
@@ -214,7 +211,8 @@ class Kernel:
         """The tick count of a timeout on this kernel's tick rate (-1 for ``K_FOREVER``)."""
         if not isinstance(timeout, Timeout):
             raise TypeError(f"expected a k_timeout_t such as K_MSEC(10), got {timeout!r}")
-        return timeout.ticks(self.ticks_per_sec)
+        to = timeout                    # a Timeout now (typed so in core.pxd)
+        return to.ticks(self.ticks_per_sec)
 
     def _deadline(self, timeout: Timeout) -> int:
         """Expiry tick of a (non-forever) timeout queued now (kernel/timeout.c, z_add_timeout)."""
@@ -268,13 +266,11 @@ class Kernel:
                     to.active = False
                     if self._tracer is not None:
                         self._tracer("timeout", getattr(to.fn, "__name__", "?"))
-                    if to.fn is sleep_fn:   # _sleep_expired and _ready, inlined
+                    if to.fn is sleep_fn:   # _sleep_expired, inlined
                         t = to.arg
                         t.timeout = None
                         t.sleep_to = to     # spent: the thread's next sleep reuses it
-                        t.state = READY
-                        t.rq.append(t)
-                        self._rq_mask |= t.rq_bit
+                        self._ready(t)
                     else:
                         to.fn(to.arg)
                 else:
@@ -288,32 +284,65 @@ class Kernel:
 
     # -------------------------------------------------------------- run queue
     def _place(self, t: Thread) -> None:
-        """Point a thread at the run queue of its priority and that queue's mask bit."""
-        q = self._rq.get(t.prio)
-        if q is None:
-            q = self._rq[t.prio] = deque()
-        t.rq = q
-        t.rq_bit = 1 << (_PRIO_TOP - t.prio)
+        """Point a thread at the run queue of its priority."""
+        lv = self._rq.get(t.prio)
+        if lv is None:
+            lv = self._rq[t.prio] = RunLevel(t.prio)
+        t.rq = lv
 
     def _ready(self, t: Thread) -> None:
+        """Make ``t`` ready: last of its priority (kernel/sched.c, ``z_priq_dumb_add``)."""
         t.state = READY
-        t.rq.append(t)
-        self._rq_mask |= t.rq_bit
+        lv = t.rq
+        tail = lv.tail
+        t.q_prev = tail
+        t.q_next = None
+        lv.tail = t
+        if tail is not None:
+            tail.q_next = t
+            return
+        lv.head = t                     # the level was empty: link it in by priority
+        prev = None
+        nxt = self._rq_first
+        while nxt is not None and nxt.prio < lv.prio:
+            prev = nxt
+            nxt = nxt.next
+        lv.prev = prev
+        lv.next = nxt
+        if prev is None:
+            self._rq_first = lv
+        else:
+            prev.next = lv
+        if nxt is not None:
+            nxt.prev = lv
 
     def _unready(self, t: Thread) -> None:
-        q = t.rq
-        if q[0] is t:
-            q.popleft()
+        lv = t.rq
+        prv = t.q_prev
+        nxt = t.q_next
+        t.q_prev = t.q_next = None
+        if nxt is None:
+            lv.tail = prv
         else:
-            q.remove(t)
-        if not q:
-            self._rq_mask ^= t.rq_bit       # its bit was set
+            nxt.q_prev = prv
+        if prv is not None:
+            prv.q_next = nxt
+            return
+        lv.head = nxt
+        if nxt is None:                 # the level is empty: unlink it
+            before = lv.prev
+            after = lv.next
+            lv.prev = lv.next = None
+            if before is None:
+                self._rq_first = after
+            else:
+                before.next = after
+            if after is not None:
+                after.prev = before
 
     def _best(self) -> Thread | None:
-        m = self._rq_mask
-        if not m:
-            return None
-        return self._rq[_PRIO_TOP1 - m.bit_length()][0]
+        lv = self._rq_first
+        return None if lv is None else lv.head
 
     # ------------------------------------------------------------- switching
     def _switch_to(self, nxt: Thread | None) -> None:
@@ -347,9 +376,9 @@ class Kernel:
         if self._stop is not None:      # k.stop() or a crash: the hub hands back
             self._switch_to(None)
             return
-        m = self._rq_mask
-        if m:
-            nxt = self._rq[_PRIO_TOP1 - m.bit_length()][0]
+        lv = self._rq_first
+        if lv is not None:
+            nxt = lv.head
         else:
             nxt = self._idle_here()
             if nxt is cur and nxt is not None:
@@ -386,9 +415,9 @@ class Kernel:
                 self._idle_units += nxt - self._now
                 self._now = nxt
             self._announce()
-            m = self._rq_mask
-            if m:
-                return self._rq[_PRIO_TOP1 - m.bit_length()][0]
+            lv = self._rq_first
+            if lv is not None:
+                return lv.head
         return None
 
     def _resched(self, preempt_ok: bool = False) -> None:
@@ -730,8 +759,7 @@ class Kernel:
         t.prio = prio
         self._place(t)
         if t.state is PENDING and t.waitq is not None:
-            self._seq += 1
-            t.waitq.reprioritise(t, self._seq)
+            t.waitq.reprioritise(t)
         return False
 
     def thread_suspend(self, t: Thread) -> None:
@@ -813,7 +841,8 @@ class Kernel:
             expected, deadline = now + ticks, now + ticks + 1
         if cur.irq_locks and self.spin_validate:
             raise _switch_under_lock()
-        if (self._rq_mask == cur.rq_bit and not self.costs_enabled     # only cur's level
+        lv = self._rq_first
+        if (lv is cur.rq and lv.next is None and not self.costs_enabled   # only cur's level
                 and self._tracer is None and self._stop is None):
             # Nothing else is ready: when this wake-up is also the next event, idle in place
             # (no timeout record, no switch); the same as sleeping and being woken by it.
@@ -826,18 +855,12 @@ class Kernel:
                 heappop(h)
                 self._dead_timeouts -= 1
             if ((not h or h[0][0] > due) and (self._stop_at is None or due < self._stop_at)
-                    and len(cur.rq) == 1):
+                    and cur.q_prev is None and cur.q_next is None):
                 self._idle_units += due - self._now
                 self._now = due
                 cur.slice_start = due
                 return max(expected - deadline, 0)
-        q = cur.rq                      # _unready, inlined
-        if q[0] is cur:
-            q.popleft()
-        else:
-            q.remove(cur)
-        if not q:
-            self._rq_mask ^= cur.rq_bit     # its bit was set
+        self._unready(cur)
         cur.state = SLEEPING
         if self._c_timeout:
             cur.timeout = self._add_timeout(deadline, self._sleep_expired, cur)
@@ -852,9 +875,9 @@ class Kernel:
             cur.timeout = to
             self._seq += 1
             heappush(self._heap, (deadline * self._upt, self._seq, to))
-        m = self._rq_mask
-        if m and self._stop is None:    # _swap's common case: another thread is ready
-            self._switch_to(self._rq[_PRIO_TOP1 - m.bit_length()][0])
+        lv = self._rq_first
+        if lv is not None and self._stop is None:   # _swap's common case: one is ready
+            self._switch_to(lv.head)
         else:
             self._swap()
         return max(expected - self._now // self._upt, 0)
@@ -970,23 +993,12 @@ class Kernel:
             self._thread_only(f"a blocking call on {_describe(waitq.owner)}")
         if cur.irq_locks and self.spin_validate:
             raise _switch_under_lock()
-        q = cur.rq                      # _unready, inlined
-        if q[0] is cur:
-            q.popleft()
-        else:
-            q.remove(cur)
-        if not q:
-            self._rq_mask ^= cur.rq_bit     # its bit was set
+        self._unready(cur)
         cur.state = PENDING
         cur.waitq = waitq
         cur.retval = -errno.EAGAIN
         cur.data = data                 # ``swap_data``: what a pended sender offers
-        self._seq += 1
-        wq = waitq._q
-        if not wq or wq[-1][0] <= cur.prio:    # WaitQ.add's common case: goes last
-            wq.append((cur.prio, self._seq, cur))
-        else:
-            waitq.add(cur, self._seq)
+        waitq.add(cur)
         if timeout.kind != -1:          # not K_FOREVER
             cur.timeout = self._add_timeout(self._deadline(timeout), self._pend_expired, cur)
         self._swap()
@@ -1010,16 +1022,14 @@ class Kernel:
 
     def _wake_first(self, waitq: WaitQ, retval: int, data: Any = None) -> Thread:
         """Wake the most urgent waiter of a non-empty ``waitq`` (no reschedule)."""
-        t = waitq._q.pop(0)[2]
+        t = waitq.pop()
         t.waitq = None
         if t.timeout is not None:
             self._cancel_timeout(t.timeout)
             t.timeout = None
         t.retval = retval
         t.data = data
-        t.state = READY                 # _ready, inlined
-        t.rq.append(t)
-        self._rq_mask |= t.rq_bit
+        self._ready(t)
         return t
 
     def _wake(self, t: Thread, retval: int, data: Any = None) -> Thread:

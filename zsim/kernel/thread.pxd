@@ -1,5 +1,8 @@
 # Types for the compiled core (see setup.py); thread.py is the source.
 
+cdef class RunLevel
+
+
 cdef class Thread:
     cdef public object kernel
     cdef public object name
@@ -28,6 +31,17 @@ cdef class Thread:
     cdef public object created_at
     cdef public object harness
     cdef public object is_main
-    cdef public object rq
-    cdef public object rq_bit
+    cdef public RunLevel rq
+    cdef public Thread q_prev
+    cdef public Thread q_next
+    cdef public Thread w_prev
+    cdef public Thread w_next
     cdef public object sleep_to
+
+
+cdef class RunLevel:
+    cdef public int prio
+    cdef public Thread head
+    cdef public Thread tail
+    cdef public RunLevel prev
+    cdef public RunLevel next

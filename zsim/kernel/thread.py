@@ -27,7 +27,8 @@ class Thread:
         "kernel", "name", "prio", "base_prio", "fn", "args", "stack_size", "options", "g",
         "state", "waitq", "timeout", "retval", "data", "joiners", "result", "exc",
         "irq_locks", "cpu_units", "slice_start", "is_static", "delay", "service",
-        "wake_tick", "created_at", "harness", "is_main", "rq", "rq_bit", "sleep_to",
+        "wake_tick", "created_at", "harness", "is_main", "rq", "q_prev", "q_next", "w_prev",
+        "w_next", "sleep_to",
     )
 
     def __init__(self, kernel: Kernel, fn: Callable[..., Any], args: tuple, name: str,
@@ -59,8 +60,11 @@ class Thread:
         self.is_main = False                # the firmware's main() (Kernel.main_thread)
         self.wake_tick = 0
         self.created_at = 0
-        self.rq: Any = None                 # the run queue of its priority (Kernel._place)
-        self.rq_bit = 0                     # that queue's bit in the ready mask
+        self.rq: RunLevel | None = None     # the run queue of its priority (Kernel._place)
+        self.q_prev: Thread | None = None   # neighbours in that run queue while ready
+        self.q_next: Thread | None = None
+        self.w_prev: Thread | None = None   # neighbours in a WaitQ while pending
+        self.w_next: Thread | None = None
         self.sleep_to: Any = None           # a spent sleep timeout, reused by the next sleep
 
     @property
@@ -111,3 +115,26 @@ class Thread:
 
     def __repr__(self) -> str:
         return f"<Thread {self.name!r} prio={self.prio} {self.state}>"
+
+
+class RunLevel:
+    """The ready threads of one priority, in FIFO order (a list threaded through
+    ``Thread.q_prev``/``q_next``); the kernel links the non-empty levels most urgent first
+    (``next``/``prev``), so the thread to run is the head of the first level."""
+
+    __slots__ = ("prio", "head", "tail", "prev", "next")
+
+    def __init__(self, prio: int) -> None:
+        self.prio = prio
+        self.head: Thread | None = None
+        self.tail: Thread | None = None
+        self.prev: RunLevel | None = None
+        self.next: RunLevel | None = None
+
+    def __repr__(self) -> str:
+        names = []
+        t = self.head
+        while t is not None:
+            names.append(t.name)
+            t = t.q_next
+        return f"<RunLevel {self.prio} {names}>"

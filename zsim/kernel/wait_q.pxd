@@ -1,11 +1,21 @@
 # Types for the compiled core (see setup.py); wait_q.py is the source.
 
+cimport cython
+
+from zsim.kernel.thread cimport Thread
+
+
 cdef class WaitQ:
-    cdef public list _q
+    cdef public Thread head
+    cdef public Thread tail
+    cdef public Py_ssize_t count
     cdef public object owner
 
-    cpdef add(self, thread, seq)
-    cpdef remove(self, thread)
+    @cython.locals(after=Thread, nxt=Thread, prio=int)
+    cpdef add(self, Thread thread)
+    @cython.locals(prv=Thread, nxt=Thread)
+    cpdef remove(self, Thread thread)
     cpdef first(self)
+    @cython.locals(thread=Thread, nxt=Thread)
     cpdef pop(self)
-    cpdef reprioritise(self, thread, seq)
+    cpdef reprioritise(self, Thread thread)

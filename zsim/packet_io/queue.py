@@ -54,7 +54,7 @@ class PacketEventQueue:
         if mq is None:
             return -errno.EINVAL
         k = self.k
-        if mq.buf and not mq.wait_q._q and not k._c_msgq_get:
+        if mq.buf and mq.wait_q.head is None and not k._c_msgq_get:
             sink, buf = mq.buf.popleft()            # k_msgq_get's non-blocking path
         elif (not mq.buf and timeout.kind == -1 and not k._c_msgq_get and not k._in_isr
               and k._current is not None):

@@ -122,7 +122,7 @@ class PacketSource:
                 else:                       # queued
                     mq = sink._msgq
                     if len(mq.buf) < mq.max_msgs and not k._in_isr and not k._c_msgq_put:
-                        if mq.wait_q._q:    # the processing thread waits: hand it over
+                        if mq.wait_q.head is not None:  # the processing thread waits: hand over
                             k._wake_first(mq.wait_q, 0, (sink, buf))
                         else:
                             mq.buf.append((sink, buf))
