@@ -18,12 +18,12 @@ cdef class NetBufPool:
     cdef public object _mv
     cdef public list bufs
     cdef public list _free
-    cdef public object _uninit
+    cdef public Py_ssize_t _uninit
     cdef public WaitQ wait_q
-    cdef public object _avail
-    cdef public object min_avail
-    cdef public object alloc_total
-    cdef public object alloc_failures
+    cdef public Py_ssize_t _avail
+    cdef public Py_ssize_t min_avail
+    cdef public unsigned long long alloc_total
+    cdef public unsigned long long alloc_failures
     cdef public object _zero_ud
     cdef object __weakref__
 
@@ -50,7 +50,7 @@ cdef class NetBuf:
     cdef public object _site_at
     cdef public object alloc_thread
     cdef public object alloc_time
-    cdef public object gen
+    cdef public unsigned long long gen
 
     cpdef ref(self)
     @cython.locals(k=Kernel, pool=NetBufPool, buf=NetBuf, lv=RunLevel)

@@ -31,8 +31,8 @@ cdef class Kernel:
     cdef public object console
     cdef public object _now
     cdef public list _heap
-    cdef public object _dead_timeouts
-    cdef public object _seq
+    cdef public Py_ssize_t _dead_timeouts
+    cdef public unsigned long long _seq
     cdef public dict _rq
     cdef public RunLevel _rq_first
     cdef public Thread _current

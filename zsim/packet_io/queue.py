@@ -54,9 +54,9 @@ class PacketEventQueue:
         if mq is None:
             return -errno.EINVAL
         k = self.k
-        if mq.buf and mq.wait_q.head is None and not k._c_msgq_get:
-            sink, buf = mq.buf.popleft()            # k_msgq_get's non-blocking path
-        elif (not mq.buf and timeout.kind == -1 and not k._c_msgq_get and not k._in_isr
+        if mq.used and mq.wait_q.head is None and not k._c_msgq_get:
+            sink, buf = mq._pop()                   # k_msgq_get's non-blocking path
+        elif (not mq.used and timeout.kind == -1 and not k._c_msgq_get and not k._in_isr
               and k._current is not None):
             # k_msgq_get's blocking path with K_FOREVER: wait for a sender's hand-over.
             if k._pend(mq.wait_q, timeout) != 0:
@@ -96,7 +96,7 @@ class PacketEventQueue:
     @property
     def depth(self) -> int:
         """Events waiting now."""
-        return len(self.msgq.buf)
+        return self.msgq.used
 
     @property
     def high_water(self) -> int:
@@ -110,4 +110,4 @@ class PacketEventQueue:
             lay.p, lay.p if names else 0, lay.atomic if self._stats is not None else 0))]
 
     def __repr__(self) -> str:
-        return f"<PacketEventQueue {self.name!r} {len(self.msgq.buf)}/{self.size}>"
+        return f"<PacketEventQueue {self.name!r} {self.msgq.used}/{self.size}>"

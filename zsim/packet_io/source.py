@@ -121,13 +121,11 @@ class PacketSource:
                     buf.unref()
                 else:                       # queued
                     mq = sink._msgq
-                    if len(mq.buf) < mq.max_msgs and not k._in_isr and not k._c_msgq_put:
+                    if mq.used < mq.max_msgs and not k._in_isr and not k._c_msgq_put:
                         if mq.wait_q.head is not None:  # the processing thread waits: hand over
                             k._wake_first(mq.wait_q, 0, (sink, buf))
                         else:
-                            mq.buf.append((sink, buf))
-                            if len(mq.buf) > mq.high_water:
-                                mq.high_water = len(mq.buf)
+                            mq._push((sink, buf))
                         ret = 0
                     else:
                         ret = mq.put((sink, buf), _remaining(k, end))
