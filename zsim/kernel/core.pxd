@@ -79,6 +79,8 @@ cdef class Kernel:
     cpdef _charge(self, units)
     @cython.locals(to=Timeout)
     cpdef ticks_of(self, timeout)
+    @cython.locals(to=Timeout)
+    cpdef _timepoint(self, timeout)
     cpdef _deadline(self, Timeout timeout)
     cpdef _add_timeout(self, deadline, fn, arg)
     cpdef _cancel_timeout(self, _Timeout to)

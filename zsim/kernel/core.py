@@ -214,6 +214,19 @@ class Kernel:
         to = timeout                    # a Timeout now (typed so in core.pxd)
         return to.ticks(self.ticks_per_sec)
 
+    def _timepoint(self, timeout: Timeout) -> int | None:
+        """``sys_timepoint_calc``: the tick a time budget of ``timeout`` from now ends at;
+        None for ``K_FOREVER``, 0 for no waiting."""
+        ticks = self.ticks_of(timeout)
+        if ticks == K_TICKS_FOREVER:
+            return None
+        to = timeout                    # a Timeout now (typed so in core.pxd)
+        if to.kind == 1:                # absolute
+            return ticks
+        if ticks == 0:
+            return 0
+        return self._now // self._upt + ticks
+
     def _deadline(self, timeout: Timeout) -> int:
         """Expiry tick of a (non-forever) timeout queued now (kernel/timeout.c, z_add_timeout)."""
         t = timeout.ticks(self.ticks_per_sec)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .. import errno
 from ..kernel.memory import Layout, MemoryEntry
 from ..kernel.msgq import MsgQ
-from ..kernel.time_units import K_NO_WAIT, Timeout
+from ..kernel.time_units import K_FOREVER, K_NO_WAIT, Timeout
 from .sink import execute_handler, report_fault
 from .stats import QueueStats, stats_of
 
@@ -56,8 +56,8 @@ class PacketEventQueue:
         k = self.k
         if mq.used and mq.wait_q.head is None and not k._c_msgq_get:
             sink, buf = mq._pop()                   # k_msgq_get's non-blocking path
-        elif (not mq.used and timeout.kind == -1 and not k._c_msgq_get and not k._in_isr
-              and k._current is not None):
+        elif (not mq.used and (timeout is K_FOREVER or timeout.kind == -1)
+              and not k._c_msgq_get and not k._in_isr and k._current is not None):
             # k_msgq_get's blocking path with K_FOREVER: wait for a sender's hand-over.
             if k._pend(mq.wait_q, timeout) != 0:
                 return -errno.EAGAIN

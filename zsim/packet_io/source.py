@@ -57,19 +57,8 @@ class PacketSource:
         """``packet_source_send``: the number of sinks that took the packet; ``-EINVAL``
         without a buffer. The caller's reference is left alone."""
         k = self.k
-        # sys_timepoint_calc: the end of the total budget (None: never; 0: no waiting).
-        if timeout is K_NO_WAIT:
-            end = 0
-        else:
-            ticks = k.ticks_of(timeout)     # a clear TypeError for anything but a timeout
-            if ticks == -1:
-                end = None
-            elif timeout.kind == 1:     # absolute
-                end = ticks
-            elif ticks == 0:
-                end = 0
-            else:
-                end = k._now // k._upt + ticks
+        # The end of the total budget (None: never; 0: no waiting).
+        end = 0 if timeout is K_NO_WAIT else k._timepoint(timeout)
         if buf is None:
             return -errno.EINVAL
         stats = self._stats
