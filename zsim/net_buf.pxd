@@ -7,6 +7,7 @@ from zsim.kernel.thread cimport RunLevel
 from zsim.kernel.wait_q cimport WaitQ
 
 
+@cython.final
 cdef class NetBufPool:
     cdef public Kernel k
     cdef public object name
@@ -35,6 +36,7 @@ cdef class NetBufPool:
     cpdef _put_free(self, NetBuf buf)
 
 
+@cython.final
 cdef class NetBuf:
     cdef public NetBufPool pool
     cdef public object index

@@ -7,6 +7,7 @@ from zsim.kernel.time_units cimport Timeout
 from zsim.kernel.wait_q cimport WaitQ
 
 
+@cython.final
 cdef class _Timeout:
     cdef public bint active
     cdef public object fn
@@ -14,6 +15,7 @@ cdef class _Timeout:
     cdef public object deadline
 
 
+@cython.final
 cdef class Kernel:
     cdef public object board
     cdef public object config

@@ -6,6 +6,7 @@ from zsim.kernel.core cimport Kernel
 from zsim.kernel.wait_q cimport WaitQ
 
 
+@cython.final
 cdef class MsgQ:
     cdef public Kernel k
     cdef public object name

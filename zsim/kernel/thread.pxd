@@ -1,8 +1,12 @@
 # Types for the compiled core (see setup.py); thread.py is the source.
 
+cimport cython
+
+
 cdef class RunLevel
 
 
+@cython.final
 cdef class Thread:
     cdef public object kernel
     cdef public object name
@@ -39,6 +43,7 @@ cdef class Thread:
     cdef public object sleep_to
 
 
+@cython.final
 cdef class RunLevel:
     cdef public int prio
     cdef public Thread head

@@ -1,5 +1,9 @@
 # Types for the compiled core (see setup.py); time_units.py is the source.
 
+cimport cython
+
+
+@cython.final
 cdef class Timeout:
     cdef public int kind
     cdef public object num

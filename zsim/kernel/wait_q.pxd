@@ -5,6 +5,7 @@ cimport cython
 from zsim.kernel.thread cimport Thread
 
 
+@cython.final
 cdef class WaitQ:
     cdef public Thread head
     cdef public Thread tail

@@ -9,6 +9,7 @@ from zsim.packet_io.sink cimport PacketSink
 from zsim.packet_io.stats cimport QueueStats
 
 
+@cython.final
 cdef class PacketEventQueue:
     cdef public Kernel k
     cdef public object name

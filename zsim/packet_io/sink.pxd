@@ -1,10 +1,13 @@
 # Types for the compiled core (see setup.py); sink.py is the source.
 
+cimport cython
+
 from zsim.kernel.core cimport Kernel
 from zsim.kernel.msgq cimport MsgQ
 from zsim.packet_io.stats cimport SinkStats
 
 
+@cython.final
 cdef class PacketSink:
     cdef public Kernel k
     cdef public object name

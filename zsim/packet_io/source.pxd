@@ -10,6 +10,7 @@ from zsim.packet_io.sink cimport PacketSink
 from zsim.packet_io.stats cimport SourceStats
 
 
+@cython.final
 cdef class PacketSource:
     cdef public Kernel k
     cdef public object name
