@@ -1,3 +1,4 @@
+# cython: binding=True
 """``net_buf``: fixed pools of reference-counted buffers (lib/net_buf/buf.c, buf_simple.c).
 
 Each pool owns one ``bytearray`` holding every buffer's data; ``buf.data`` is a view of it,
