@@ -278,7 +278,6 @@ def test_compiled_flag_matches_the_loaded_core(tmp_path: Path) -> None:
     """``zsim.COMPILED`` says whether ``zsim.kernel.core`` came from a ``.so``; with
     ``ZSIM_PURE_PYTHON=1`` it is False and every hot module loads from its ``.py``."""
     assert zsim.COMPILED is (not zsim.kernel.core.__file__.endswith(".py"))
-    assert zsim.net_buf._COMPILED is (not zsim.net_buf.__file__.endswith(".py"))
     script = textwrap.dedent(f"""\
         import importlib
         import json
@@ -295,6 +294,27 @@ def test_compiled_flag_matches_the_loaded_core(tmp_path: Path) -> None:
     default = json.loads(run_script(tmp_path, script, [], pure=False))
     core = default["files"]["zsim.kernel.core"]
     assert default["compiled"] is (not core.endswith(".py"))
+
+
+def test_hot_modules_are_compiled_together_and_up_to_date() -> None:
+    """setup.py compiles exactly the hot modules; an install compiled all of them or none
+    (a module whose build failed would run from its source unnoticed), and no compiled
+    module is older than its source (a stale build: ``pip install -e .`` rebuilds it)."""
+    import importlib
+    import re
+
+    listed = re.findall(r'"(zsim/[\w/]+)\.py"', (ROOT / "setup.py").read_text())
+    assert sorted(p.replace("/", ".") for p in listed) == sorted(HOT_MODULES)
+    modules = [importlib.import_module(m) for m in HOT_MODULES]
+    compiled = {m.__name__: not m.__file__.endswith(".py") for m in modules}
+    assert len(set(compiled.values())) == 1, f"partly compiled: {compiled}"
+    for m in modules:
+        if compiled[m.__name__]:
+            source = ROOT / (m.__name__.replace(".", "/") + ".py")
+            pxd = source.with_suffix(".pxd")
+            built = Path(m.__file__).stat().st_mtime
+            assert built >= source.stat().st_mtime, f"{m.__file__} is older than {source}"
+            assert built >= pxd.stat().st_mtime, f"{m.__file__} is older than {pxd}"
 
 
 @pytest.mark.parametrize("board", ["native_sim", "nrf52840dk/nrf52840"])
