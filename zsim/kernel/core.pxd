@@ -33,6 +33,8 @@ cdef class Kernel:
     cdef public object console
     cdef public object _now
     cdef public list _heap
+    cdef public dict _buckets
+    cdef public Py_ssize_t _filed
     cdef public Py_ssize_t _dead_timeouts
     cdef public unsigned long long _seq
     cdef public dict _rq
@@ -85,10 +87,11 @@ cdef class Kernel:
     cpdef _timepoint(self, timeout)
     cpdef _deadline(self, Timeout timeout)
     cpdef _add_timeout(self, deadline, fn, arg)
+    cpdef _file(self, _Timeout to)
     cpdef _cancel_timeout(self, _Timeout to)
-    @cython.locals(top=_Timeout)
+    @cython.locals(to=_Timeout, bucket=list)
     cpdef _next_event(self)
-    @cython.locals(to=_Timeout, t=Thread)
+    @cython.locals(to=_Timeout, t=Thread, bucket=list, i=Py_ssize_t)
     cpdef _announce(self)
     @cython.locals(lv=RunLevel)
     cpdef _place(self, Thread t)
@@ -101,14 +104,14 @@ cdef class Kernel:
     cpdef _switch_to(self, Thread nxt)
     @cython.locals(nxt=Thread, lv=RunLevel)
     cpdef _swap(self)
-    @cython.locals(top=_Timeout, lv=RunLevel)
+    @cython.locals(lv=RunLevel)
     cpdef _idle_here(self)
     cpdef _resched(self, bint preempt_ok=*)
     cpdef _halt(self)
     cpdef sleep(self, timeout)
     @cython.locals(timeout=Timeout, cur=Thread)
     cpdef msleep(self, ms)
-    @cython.locals(to=_Timeout, top=_Timeout, lv=RunLevel)
+    @cython.locals(to=_Timeout, lv=RunLevel)
     cpdef _tick_sleep(self, Thread cur, Timeout timeout, ticks)
     cpdef _sleep_expired(self, Thread t)
     cpdef consume(self, units)

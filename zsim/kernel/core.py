@@ -98,8 +98,13 @@ class Kernel:
         self.console = Console(sys.stdout if echo is True else (echo or None))
 
         self._now = 0                   # current time in units
-        self._heap: list[tuple[int, int, _Timeout]] = []
-        self._dead_timeouts = 0
+        # The timeout queue: timeouts due at the same instant share a bucket, in the order
+        # they were armed (kernel/timeout.c keeps them in that order too); the instants
+        # with a bucket form a heap, so arming and expiry cost O(log instants).
+        self._heap: list[int] = []                      # instants (time units), a heap
+        self._buckets: dict[int, list[_Timeout]] = {}   # instant -> its timeouts
+        self._filed = 0                 # timeouts in the buckets
+        self._dead_timeouts = 0         # of which cancelled
         self._seq = 0
         self._rq: dict[int, RunLevel] = {}      # run queues by priority
         self._rq_first: RunLevel | None = None  # the non-empty ones, most urgent first
@@ -240,29 +245,53 @@ class Kernel:
         to = _Timeout(fn, arg, deadline)
         if self._c_timeout:
             self._charge(self._c_timeout)
-        self._seq += 1
-        heappush(self._heap, (deadline * self._upt, self._seq, to))   # keyed in time units
+        self._file(to)
         return to
+
+    def _file(self, to: _Timeout) -> None:
+        """Queue an armed timeout behind the others due at the same instant."""
+        due = to.deadline * self._upt
+        bucket = self._buckets.get(due)
+        if bucket is None:
+            self._buckets[due] = [to]
+            heappush(self._heap, due)
+        else:
+            bucket.append(to)
+        self._filed += 1
 
     def _cancel_timeout(self, to: _Timeout | None) -> None:
         if to is not None and to.active:
             to.active = False
             self._dead_timeouts += 1
-            if self._dead_timeouts > 256 and self._dead_timeouts * 2 > len(self._heap):
-                h = self._heap         # compacted in place: callers may hold it
-                h[:] = [e for e in h if e[2].active]
-                heapify(h)
-                self._dead_timeouts = 0
+            if self._dead_timeouts > 256 and self._dead_timeouts * 2 > self._filed:
+                self._compact()
+
+    def _compact(self) -> None:
+        """Drop cancelled timeouts (the heap is rebuilt in place: callers may hold it)."""
+        buckets = {}
+        for due, bucket in self._buckets.items():
+            live = [to for to in bucket if to.active]
+            if live:
+                buckets[due] = live
+        self._buckets = buckets
+        self._heap[:] = list(buckets)
+        heapify(self._heap)
+        self._filed = sum(len(b) for b in buckets.values())
+        self._dead_timeouts = 0
 
     def _next_event(self) -> int | None:
         """Time (units) of the earliest active timeout."""
         h = self._heap
         while h:
-            top = h[0][2]
-            if top.active:
-                return h[0][0]
-            heappop(h)
-            self._dead_timeouts -= 1
+            due = h[0]
+            bucket = self._buckets[due]
+            for to in bucket:
+                if to.active:
+                    return due
+            heappop(h)                  # every timeout of that instant was cancelled
+            del self._buckets[due]
+            self._filed -= len(bucket)
+            self._dead_timeouts -= len(bucket)
         return None
 
     def _announce(self) -> None:
@@ -272,25 +301,38 @@ class Kernel:
         if self._c_isr:
             self._charge(self._c_isr)
         sleep_fn = self._sleep_fn
+        bucket = None
+        i = 0
         try:
-            while h and h[0][0] <= self._now:
-                to = heappop(h)[2]
-                if to.active:
-                    to.active = False
-                    if self._tracer is not None:
-                        self._tracer("timeout", getattr(to.fn, "__name__", "?"))
-                    if to.fn is sleep_fn:   # _sleep_expired, inlined
-                        t = to.arg
-                        t.timeout = None
-                        t.sleep_to = to     # spent: the thread's next sleep reuses it
-                        self._ready(t)
+            while h and h[0] <= self._now:
+                due = heappop(h)
+                bucket = self._buckets.pop(due)
+                self._filed -= len(bucket)
+                i = 0
+                while i < len(bucket):  # (an expiry function may cancel the ones after it)
+                    to = bucket[i]
+                    i += 1
+                    if to.active:
+                        to.active = False
+                        if self._tracer is not None:
+                            self._tracer("timeout", getattr(to.fn, "__name__", "?"))
+                        if to.fn is sleep_fn:   # _sleep_expired, inlined
+                            t = to.arg
+                            t.timeout = None
+                            t.sleep_to = to     # spent: the thread's next sleep reuses it
+                            self._ready(t)
+                        else:
+                            to.fn(to.arg)
                     else:
-                        to.fn(to.arg)
-                else:
-                    self._dead_timeouts -= 1
+                        self._dead_timeouts -= 1
+                bucket = None
         except GreenletExit:
             raise
         except BaseException as exc:  # an ISR (timer expiry function) raised
+            if bucket is not None and i < len(bucket):  # keep the rest of that instant
+                self._buckets[due] = bucket[i:]
+                heappush(h, due)
+                self._filed += len(bucket) - i
             self._crash(None, exc)
         finally:
             self._in_isr = prev
@@ -411,17 +453,10 @@ class Kernel:
         if self._tracer is not None:
             self._tracer("switch", self._current.name if self._current else "idle", "idle")
         self._current = None
-        h = self._heap
         while self._stop is None:
-            while h:
-                top = h[0][2]
-                if top.active:
-                    break
-                heappop(h)
-                self._dead_timeouts -= 1
-            else:
+            nxt = self._next_event()
+            if nxt is None:
                 return None
-            nxt = h[0][0]
             if self._stop_at is not None and nxt >= self._stop_at:
                 return None
             if nxt > self._now:
@@ -860,14 +895,8 @@ class Kernel:
             # Nothing else is ready: when this wake-up is also the next event, idle in place
             # (no timeout record, no switch); the same as sleeping and being woken by it.
             due = deadline * self._upt
-            h = self._heap
-            while h:
-                top = h[0][2]
-                if top.active:
-                    break
-                heappop(h)
-                self._dead_timeouts -= 1
-            if ((not h or h[0][0] > due) and (self._stop_at is None or due < self._stop_at)
+            nxt = self._next_event()
+            if ((nxt is None or nxt > due) and (self._stop_at is None or due < self._stop_at)
                     and cur.q_prev is None and cur.q_next is None):
                 self._idle_units += due - self._now
                 self._now = due
@@ -886,8 +915,7 @@ class Kernel:
                 to.active = True
                 to.deadline = deadline
             cur.timeout = to
-            self._seq += 1
-            heappush(self._heap, (deadline * self._upt, self._seq, to))
+            self._file(to)
         lv = self._rq_first
         if lv is not None and self._stop is None:   # _swap's common case: one is ready
             self._switch_to(lv.head)
