@@ -48,4 +48,5 @@ def ext_modules() -> list:
                      nthreads=os.cpu_count() or 1)
 
 
-setup(ext_modules=ext_modules())
+setup(ext_modules=ext_modules(),
+      options={"build_ext": {"parallel": os.cpu_count() or 1}})
