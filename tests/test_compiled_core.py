@@ -31,6 +31,7 @@ HOT_MODULES = [
 KERNEL_TEST_MODULES = [
     "test_scheduling.py", "test_kernel_objects.py", "test_net_buf.py", "test_packet_io.py",
     "test_seed_runtime.py", "test_time_units.py", "test_interrupt_masking.py",
+    "test_timeout_queue.py",
 ]
 
 HEADER = 'print("COMPILED", zsim.COMPILED, zsim.kernel.core.__file__)\n'

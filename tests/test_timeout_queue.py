@@ -1,0 +1,100 @@
+"""The timeout queue: expiry order, cancellation, compaction, and an expiry that raises.
+
+Zephyr fires the timeouts due at one tick in the order they were added (kernel/timeout.c,
+``z_add_timeout`` inserts behind every timeout with the same expiry); zsim keeps one bucket
+per instant for that. These checks run on whichever core is installed (compiled or source);
+tests/test_compiled_core.py compares the two.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from zsim import K_MSEC, K_SECONDS, K_TICKS, Kernel, Timer
+
+
+def _kernel() -> Kernel:
+    return Kernel(board="native_sim", config={"SYS_CLOCK_TICKS_PER_SEC": 1000})
+
+
+def test_timers_due_at_one_tick_fire_in_the_order_they_were_started() -> None:
+    k = _kernel()
+    fired: list[tuple[str, int]] = []
+    names = ["c", "a", "e", "b", "d"]
+    timers = {n: Timer(k, lambda tm: fired.append((tm.name, k.uptime_ticks())), name=n)
+              for n in names}
+    for n in names:                         # all due at tick 5
+        timers[n].start(K_TICKS(5))
+    early = Timer(k, lambda tm: fired.append((tm.name, k.uptime_ticks())), name="early")
+    early.start(K_TICKS(2))                 # started last, due first
+    k.run(K_MSEC(20))
+    assert fired == [("early", 2)] + [(n, 5) for n in names]
+
+
+def test_a_cancelled_timeout_does_not_fire_and_the_others_keep_their_order() -> None:
+    k = _kernel()
+    fired: list[str] = []
+
+    def expire(tm: Timer) -> None:
+        fired.append(tm.name)
+        if tm.name == "first":
+            timers["third"].stop()          # cancelled by an expiry at the same tick
+
+    timers = {n: Timer(k, expire, name=n) for n in ("first", "second", "third", "fourth")}
+    for tm in timers.values():
+        tm.start(K_TICKS(3))
+    timers["second"].stop()                 # cancelled before it is due
+    k.run(K_MSEC(10))
+    assert fired == ["first", "fourth"]
+    assert k._next_event() is None          # nothing left armed
+
+
+def test_many_cancellations_compact_the_queue_without_losing_live_timeouts() -> None:
+    k = _kernel()
+    fired: list[int] = []
+    timers = [Timer(k, lambda tm: fired.append(tm.user_data)) for _ in range(2000)]
+    for i, tm in enumerate(timers):
+        tm.user_data = i
+        tm.start(K_TICKS(10 + i % 7))
+    for i, tm in enumerate(timers):
+        if i % 10:                          # cancel nine in ten
+            tm.stop()
+    assert k._dead_timeouts < 1800          # compacted along the way
+    k.run(K_SECONDS(1))
+    live = [i for i in range(2000) if i % 10 == 0]
+    # by expiry tick, then in the order they were started
+    assert fired == sorted(live, key=lambda i: (i % 7, i))
+
+
+def test_an_expiry_that_raises_keeps_the_rest_of_its_tick_for_the_next_run() -> None:
+    k = _kernel()
+    fired: list[str] = []
+
+    def expire(tm: Timer) -> None:
+        fired.append(tm.name)
+        if tm.name == "bad":
+            raise RuntimeError("expiry failed")
+
+    for n in ("one", "bad", "two", "three"):
+        Timer(k, expire, name=n).start(K_TICKS(4))
+    with pytest.raises(RuntimeError, match="expiry failed"):
+        k.run(K_MSEC(10))
+    assert fired == ["one", "bad"]
+    k.run(K_MSEC(10))
+    assert fired == ["one", "bad", "two", "three"]
+
+
+def test_sleeps_of_many_threads_wake_in_deadline_then_arming_order() -> None:
+    k = _kernel()
+    woke: list[tuple[str, int]] = []
+
+    def sleeper(name: str, ms: int) -> None:
+        k.msleep(ms)
+        woke.append((name, k.uptime_ticks()))
+
+    plan = [("t0", 5), ("t1", 3), ("t2", 5), ("t3", 3), ("t4", 1)]
+    for name, ms in plan:
+        k.thread_create(sleeper, name, ms, name=name, priority=5)
+    k.run(K_MSEC(20))
+    # k_msleep(n) at 1 kHz wakes at tick n + 1; equal deadlines in the order they slept
+    assert woke == [("t4", 2), ("t1", 4), ("t3", 4), ("t0", 6), ("t2", 6)]
