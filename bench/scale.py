@@ -214,8 +214,13 @@ def main() -> int:
                     rss_growth is not None and rss_growth <= RSS_TARGET,
                     "n/a" if rss_growth is None else f"{rss_growth:.2f}x"))
     size_ratio = math.log2(threads[-1]) / math.log2(threads[0]) if threads[0] > 1 else None
+    if len(sink_rows) > 2:
+        print(bl.ratio(f"time per delivery, {sinks[-2]:,} / {sinks[0]:,} sinks",
+                       _growth(sink_rows[:-1], _ns)))
     print(bl.ratio(f"time per delivery, {sinks[-1]:,} / {sinks[0]:,} sinks",
-                   _growth(sink_rows, _ns)))
+                   _growth(sink_rows, _ns),
+                   "(instructions per delivery do not grow: the rest is cache misses, "
+                   "see bench/RESULTS.md)"))
     wiring_rows = sink_rows[-2:]
     print(bl.ratio(f"wiring time per sink, {wiring_rows[-1].get('size', 0):,} / "
                    f"{wiring_rows[0].get('size', 0):,} sinks",
