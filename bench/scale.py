@@ -83,7 +83,7 @@ def child_packets(packets: int) -> dict:
 def child_threads(n_threads: int, timeouts: int, start: str) -> dict:
     from workloads import BOARD
 
-    from zsim import Kernel
+    from zsim import K_TICKS, Kernel
 
     k = Kernel(board=BOARD, config={"LOG": False, "SYS_CLOCK_TICKS_PER_SEC": 10000})
     periods = [1 + (i * 37) % 100 for i in range(101)]     # 1..100 ms, spread
@@ -103,6 +103,9 @@ def child_threads(n_threads: int, timeouts: int, start: str) -> dict:
             for i in range(n_threads):
                 k.thread_create(sleeper, i, name=f"sleeper{i:05d}", priority=5)
         k.thread(spawner, name="spawner", priority=10)
+    # Start every thread first (each runs up to its first sleep): creating 10 000 threads
+    # and their stacks is not the cost of a timeout. The timed part is the timeouts.
+    k.run(K_TICKS(1))
     rss_setup = _peak_rss()
     t0 = time.perf_counter()
     k.run()
