@@ -98,3 +98,25 @@ def test_sleeps_of_many_threads_wake_in_deadline_then_arming_order() -> None:
     k.run(K_MSEC(20))
     # k_msleep(n) at 1 kHz wakes at tick n + 1; equal deadlines in the order they slept
     assert woke == [("t4", 2), ("t1", 4), ("t3", 4), ("t0", 6), ("t2", 6)]
+
+
+def test_a_deadline_beyond_64_bit_time_is_refused_not_wrapped() -> None:
+    """Time is a 64-bit count of units, like Zephyr's ``k_ticks_t``: a sleep, a timeout or a
+    run end beyond it raises OverflowError naming the limit, and nothing is armed."""
+    from zsim import K_HOURS
+
+    k = Kernel(board="nrf52840dk/nrf52840")
+
+    def body() -> list[str]:
+        out = []
+        for timeout in (K_HOURS(10**9), K_TICKS(2**62)):
+            with pytest.raises(OverflowError, match="beyond the time zsim can represent"):
+                k.sleep(timeout)
+            out.append("refused")
+        k.msleep(1)                     # still sleeps normally afterwards
+        return out
+
+    assert k.call(body) == ["refused", "refused"]
+    with pytest.raises(OverflowError, match="years of uptime"):
+        k.run(K_HOURS(10**9))
+    assert k._next_event() is None

@@ -24,6 +24,7 @@ cdef class Kernel:
     cdef public object cpu_clock_hz
     cdef public object units_per_sec
     cdef public object _upt
+    cdef public object _max_tick
     cdef public object _upc
     cdef public object _ucpu
     cdef public object seed

@@ -32,6 +32,7 @@ from .thread import DEAD, PENDING, PRESTART, READY, SLEEPING, SUSPENDED, RunLeve
 from .time_units import K_MSEC, K_NO_WAIT, K_TICKS_FOREVER, K_USEC, Timeout, ceil_div
 from .wait_q import WaitQ
 
+_MAX_UNITS = (1 << 63) - 1     # virtual time is kept in a signed 64-bit count of units
 ZEPHYR_VERSION = "v3.7.0"   # BANNER_VERSION: the Zephyr release zsim follows (git describe)
 
 
@@ -91,6 +92,9 @@ class Kernel:
         self._upt = units // self.ticks_per_sec      # time units per tick
         self._upc = units // self.hw_cycles_per_sec  # time units per hardware cycle
         self._ucpu = units // self.cpu_clock_hz      # time units per CPU cycle
+        # Time is a 64-bit count of units (k_ticks_t and the cycle counter are 64-bit
+        # too); a deadline beyond it is refused rather than wrapped (_beyond_time).
+        self._max_tick = (_MAX_UNITS // self._upt) // 2
         self.seed = seed
         self.random = random.Random(seed)
         self.asserts = cfg.enabled("ASSERT")
@@ -210,7 +214,7 @@ class Kernel:
     @property
     def now_us(self) -> float:
         """Virtual time in microseconds (for reports, not for firmware logic)."""
-        return self._now * 1_000_000 / self.units_per_sec
+        return self._now / self.units_per_sec * 1_000_000
 
     def ticks_of(self, timeout: Timeout) -> int:
         """The tick count of a timeout on this kernel's tick rate (-1 for ``K_FOREVER``)."""
@@ -242,6 +246,8 @@ class Kernel:
 
     # --------------------------------------------------------------- timeouts
     def _add_timeout(self, deadline: int, fn: Callable[[Any], None], arg: Any) -> _Timeout:
+        if deadline > self._max_tick:
+            raise _beyond_time(self, deadline)
         to = _Timeout(fn, arg, deadline)
         if self._c_timeout:
             self._charge(self._c_timeout)
@@ -597,10 +603,11 @@ class Kernel:
             self._stop_at = None
         else:
             ticks = self.ticks_of(until)
-            if until.is_absolute:
-                self._stop_at = ticks * self._upt
-            else:
-                self._stop_at = self._now + ticks * self._upt
+            if not until.is_absolute:
+                ticks += self._now // self._upt
+            if ticks > self._max_tick:
+                raise _beyond_time(self, ticks)
+            self._stop_at = ticks * self._upt
         self._call_thread = None
         reason = self._enter()[0]
         blocked = self.blocked_threads() if reason == "idle" else []
@@ -882,6 +889,8 @@ class Kernel:
         if ticks == 0 and timeout.kind != 1:     # relative zero: a yield
             self.yield_()
             return 0
+        if ticks > self._max_tick:
+            raise _beyond_time(self, ticks)
         now = self._now // self._upt
         if timeout.kind == 1:           # absolute
             expected, deadline = ticks, now + max(1, ticks - now)
@@ -1213,6 +1222,12 @@ def _trace_value(value: object) -> object:
 
 class _Abort(BaseException):
     """Raised inside a thread that aborts itself."""
+
+
+def _beyond_time(k: Kernel, ticks: int) -> OverflowError:
+    years = k._max_tick / k.ticks_per_sec / (365.25 * 86400)
+    return OverflowError(f"tick {ticks} is beyond the time zsim can represent on this board "
+                         f"({k._max_tick} ticks, {years:,.0f} years of uptime)")
 
 
 def _switch_under_lock() -> KernelAssertionError:
