@@ -18,7 +18,7 @@ cdef class NetBufPool:
     cdef public object storage
     cdef public object _mv
     cdef public list bufs
-    cdef public list _free
+    cdef public NetBuf _free_head
     cdef public Py_ssize_t _uninit
     cdef public WaitQ wait_q
     cdef public Py_ssize_t _avail
@@ -46,6 +46,7 @@ cdef class NetBuf:
     cdef public object len
     cdef public object size
     cdef public NetBuf frags
+    cdef public NetBuf _next_free
     cdef public object user_data
     cdef public object flags
     cdef public object _site_code

@@ -37,7 +37,7 @@ class NetBufPool:
     """``NET_BUF_POOL_FIXED_DEFINE``: ``count`` buffers of ``size`` data bytes each."""
 
     __slots__ = ("k", "name", "count", "size", "user_data_size", "destroy", "storage", "_mv",
-                 "bufs", "_free", "_uninit", "wait_q", "_avail", "min_avail", "alloc_total",
+                 "bufs", "_free_head", "_uninit", "wait_q", "_avail", "min_avail", "alloc_total",
                  "alloc_failures", "_zero_ud", "__weakref__")
 
     def __init__(self, k: Kernel, name: str, count: int, size: int, user_data_size: int = 4,
@@ -63,7 +63,8 @@ class NetBufPool:
         self._zero_ud = bytes(user_data_size)
         self._mv = memoryview(self.storage)
         self.bufs = [NetBuf(self, i) for i in range(count)]
-        self._free: list[NetBuf] = []       # the pool's LIFO of freed buffers
+        # The pool's free k_lifo: freed buffers linked through NetBuf._next_free, newest first
+        self._free_head: NetBuf | None = None
         self._uninit = count                # buffers never handed out yet
         self.wait_q = WaitQ(self)
         self._avail = count
@@ -80,12 +81,13 @@ class NetBufPool:
 
     def alloc(self, timeout: Timeout = K_NO_WAIT) -> NetBuf | None:
         """``net_buf_alloc``: a buffer with one reference, or None (NULL) on timeout."""
-        free = self._free
+        buf = self._free_head
         k = self.k
-        if not free or k._tracer is not None or k._c_alloc:
+        if buf is None or k._tracer is not None or k._c_alloc:
             return self._alloc(self.size, timeout)
         # _alloc's common case inlined: reuse the most recently freed buffer.
-        buf = free.pop()
+        self._free_head = buf._next_free
+        buf._next_free = None
         buf._ref = 1
         buf.flags = 0
         buf.frags = None
@@ -121,14 +123,13 @@ class NetBufPool:
         # only the LIFO, waiting up to the timeout.
         if self.k._c_alloc:
             self.k.consume(self.k._c_alloc)
-        if self._uninit:
-            if self._uninit < self.count and self._free:
-                buf = self._free.pop()
-            else:
-                buf = self.bufs[self.count - self._uninit]
-                self._uninit -= 1
-        elif self._free:
-            buf = self._free.pop()
+        buf = self._free_head
+        if buf is not None and (not self._uninit or self._uninit < self.count):
+            self._free_head = buf._next_free
+            buf._next_free = None
+        elif self._uninit:
+            buf = self.bufs[self.count - self._uninit]
+            self._uninit -= 1
         else:
             k = self.k
             if k._in_isr:
@@ -185,7 +186,8 @@ class NetBufPool:
         if self.wait_q:
             k._wake_first(self.wait_q, 0, buf)
         else:
-            self._free.append(buf)
+            buf._next_free = self._free_head
+            self._free_head = buf
         k._resched()
 
     def outstanding(self) -> list[NetBuf]:
@@ -244,8 +246,8 @@ class NetBuf:
     """``struct net_buf``: data is ``pool.storage[_head:_head+len]`` within its slot."""
 
     __slots__ = ("pool", "index", "_ref", "_base", "_head", "len", "size", "frags",
-                 "user_data", "flags", "_site_code", "_site_at", "alloc_thread", "alloc_time",
-                 "gen")
+                 "_next_free", "user_data", "flags", "_site_code", "_site_at", "alloc_thread",
+                 "alloc_time", "gen")
 
     def __init__(self, pool: NetBufPool, index: int) -> None:
         self.pool = pool
@@ -256,6 +258,7 @@ class NetBuf:
         self.len = 0
         self.size = pool.size
         self.frags: NetBuf | None = None
+        self._next_free: NetBuf | None = None    # the next one in the pool's free LIFO
         self.user_data = bytearray(pool.user_data_size)
         self.flags = 0
         self._site_code: CodeType | None = None     # where it was last allocated
@@ -332,7 +335,8 @@ class NetBuf:
                 # _release and _put_free inlined: back onto the free LIFO; the reschedule
                 # point only matters when another thread than the current one is first.
                 pool._avail += 1
-                pool._free.append(buf)
+                buf._next_free = pool._free_head
+                pool._free_head = buf
                 lv = k._rq_first
                 if lv is None or lv.head is not k._current:
                     k._resched()

@@ -85,7 +85,7 @@ cdef class Kernel:
     @cython.locals(to=Timeout)
     cpdef ticks_of(self, timeout)
     @cython.locals(to=Timeout)
-    cpdef _timepoint(self, timeout)
+    cpdef _timepoint(self, timeout, start)
     cpdef _deadline(self, Timeout timeout)
     cpdef _add_timeout(self, deadline, fn, arg)
     cpdef _file(self, _Timeout to)

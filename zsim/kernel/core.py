@@ -32,6 +32,7 @@ from .thread import DEAD, PENDING, PRESTART, READY, SLEEPING, SUSPENDED, RunLeve
 from .time_units import K_MSEC, K_NO_WAIT, K_TICKS_FOREVER, K_USEC, Timeout, ceil_div
 from .wait_q import WaitQ
 
+_NEG_EAGAIN = -errno.EAGAIN    # what a pend returns when its timeout expires
 _MAX_UNITS = (1 << 63) - 1     # virtual time is kept in a signed 64-bit count of units
 ZEPHYR_VERSION = "v3.7.0"   # BANNER_VERSION: the Zephyr release zsim follows (git describe)
 
@@ -223,9 +224,9 @@ class Kernel:
         to = timeout                    # a Timeout now (typed so in core.pxd)
         return to.ticks(self.ticks_per_sec)
 
-    def _timepoint(self, timeout: Timeout) -> int | None:
-        """``sys_timepoint_calc``: the tick a time budget of ``timeout`` from now ends at;
-        None for ``K_FOREVER``, 0 for no waiting."""
+    def _timepoint(self, timeout: Timeout, start: int) -> int | None:
+        """``sys_timepoint_calc``: the tick a time budget of ``timeout`` from the instant
+        ``start`` (time units) ends at; None for ``K_FOREVER``, 0 for no waiting."""
         ticks = self.ticks_of(timeout)
         if ticks == K_TICKS_FOREVER:
             return None
@@ -234,7 +235,7 @@ class Kernel:
             return ticks
         if ticks == 0:
             return 0
-        return self._now // self._upt + ticks
+        return start // self._upt + ticks
 
     def _deadline(self, timeout: Timeout) -> int:
         """Expiry tick of a (non-forever) timeout queued now (kernel/timeout.c, z_add_timeout)."""
@@ -1046,7 +1047,7 @@ class Kernel:
         self._unready(cur)
         cur.state = PENDING
         cur.waitq = waitq
-        cur.retval = -errno.EAGAIN
+        cur.retval = _NEG_EAGAIN
         cur.data = data                 # ``swap_data``: what a pended sender offers
         waitq.add(cur)
         if timeout.kind != -1:          # not K_FOREVER
@@ -1059,7 +1060,7 @@ class Kernel:
         if t.waitq is not None:
             t.waitq.remove(t)
             t.waitq = None
-        t.retval = -errno.EAGAIN
+        t.retval = _NEG_EAGAIN
         self._ready(t)
 
     def _unpend(self, t: Thread) -> None:

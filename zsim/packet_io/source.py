@@ -57,8 +57,15 @@ class PacketSource:
         """``packet_source_send``: the number of sinks that took the packet; ``-EINVAL``
         without a buffer. The caller's reference is left alone."""
         k = self.k
-        # The end of the total budget (None: never; 0: no waiting).
-        end = 0 if timeout is K_NO_WAIT else k._timepoint(timeout)
+        # The total budget starts now (sys_timepoint_calc); its end tick is worked out from
+        # this instant when a full queue first needs it (-1 until then).
+        if timeout is K_NO_WAIT:
+            end = 0
+        else:
+            if not isinstance(timeout, Timeout):
+                k.ticks_of(timeout)     # raises a clear TypeError
+            end = -1
+        start = k._now
         if buf is None:
             return -errno.EINVAL
         stats = self._stats
@@ -117,6 +124,8 @@ class PacketSource:
                             mq._push((sink, buf))
                         ret = 0
                     else:
+                        if end == -1:
+                            end = k._timepoint(timeout, start)
                         ret = mq.put((sink, buf), _remaining(k, end))
                     if ret == 0:
                         delivered += 1
