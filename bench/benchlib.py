@@ -65,6 +65,31 @@ def repeat(name: str, fn: Callable[[int], Run], n: int, repeats: int) -> Measure
     return Measure(name, runs)
 
 
+def repeat_pure(workload: str, n: int, repeats: int) -> Measure | None:
+    """``workloads.<workload>(n)`` on zsim's sources (``ZSIM_PURE_PYTHON=1``) in a child
+    process, when this one runs the compiled core; None otherwise."""
+    import json
+    import sys
+
+    import zsim
+    if not zsim.COMPILED:
+        return None
+    code = ("import gc, json, sys, workloads\n"
+            "out = []\n"
+            f"for _ in range({repeats}):\n"
+            "    gc.collect()\n"
+            f"    r = workloads.{workload}({n})\n"
+            "    out.append([r.deliveries, r.seconds, r.virtual_s])\n"
+            "print(json.dumps(out))\n")
+    env = {**os.environ, "ZSIM_PURE_PYTHON": "1"}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=BENCH_DIR, env=env,
+                          capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pure-Python run of {workload} failed:\n{proc.stderr}")
+    runs = [Run(*r) for r in json.loads(proc.stdout.splitlines()[-1])]
+    return Measure("zsim, pure Python", runs)
+
+
 def timed(fn: Callable[[], object]) -> float:
     """Wall seconds of ``fn()``."""
     t0 = time.perf_counter()

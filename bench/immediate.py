@@ -2,7 +2,8 @@
 
     python bench/immediate.py [--quick] [--sends N] [--repeats R]
 
-Runs the workload on zsim, written idiomatically in SimPy 4, and in C (bench/c/route.c,
+Runs the workload on zsim (and, when its core is compiled, on its sources in a child
+process with ZSIM_PURE_PYTHON=1), written idiomatically in SimPy 4, and in C (bench/c/route.c,
 built with gcc -O2 at run time), in this process, and prints deliveries per wall second,
 the target and the ratios zsim/SimPy and C/zsim on the last lines.
 """
@@ -23,6 +24,7 @@ def main() -> int:
     repeats = args.repeats or (1 if args.quick else 3)
 
     zsim = bl.repeat("zsim", w.zsim_immediate, n, repeats)
+    pure = bl.repeat_pure("zsim_immediate", n, repeats)     # the same, from the sources
     try:
         simpy = bl.repeat("SimPy 4", w.simpy_immediate, n, repeats)
     except ImportError:
@@ -32,7 +34,7 @@ def main() -> int:
     print(bl.machine())
     print(f"immediate: 1 source -> 3 immediate sinks, {n:,} sends of pooled buffers "
           f"(alloc, send_consume), stats on, LOG off, board {w.BOARD}")
-    print(bl.rate_table([m for m in (zsim, simpy, c) if m is not None]))
+    print(bl.rate_table([m for m in (zsim, pure, simpy, c) if m is not None]))
     if simpy is None:
         print("SimPy: not installed (pip install -e '.[bench]')")
     if c is None:
@@ -40,6 +42,7 @@ def main() -> int:
     rate = zsim.best.rate
     print(bl.target(">= 1.5 M deliveries/s", rate >= TARGET, f"{bl.fmt_rate(rate)}/s"))
     print(bl.ratio("zsim/SimPy (immediate)", rate / simpy.best.rate if simpy else None))
+    print(bl.ratio("compiled/pure zsim (immediate)", rate / pure.best.rate if pure else None))
     print(bl.ratio("C/zsim (immediate, the native limit)", c.best.rate / rate if c else None))
     return 0
 

@@ -3,7 +3,8 @@ thread sending with a 1 ms virtual gap, a processing thread draining the queue.
 
     python bench/queued.py [--quick] [--sends N] [--repeats R]
 
-Runs the workload on zsim, written idiomatically in SimPy 4 (a simpy.Store as the queue,
+Runs the workload on zsim (and, when its core is compiled, on its sources in a child
+process with ZSIM_PURE_PYTHON=1), written idiomatically in SimPy 4 (a simpy.Store as the queue,
 processes as threads), as two bare greenlets with no kernel (the floor for any greenlet-based
 simulator), and in C (bench/c/route.c, built with gcc -O2 at run time), in this process,
 and prints deliveries per wall second, the targets and the ratios zsim/SimPy, floor/zsim
@@ -27,6 +28,7 @@ def main() -> int:
     repeats = args.repeats or (1 if args.quick else 3)
 
     zsim = bl.repeat("zsim", w.zsim_queued, n, repeats)
+    pure = bl.repeat_pure("zsim_queued", n, repeats)     # the same, from the sources
     try:
         simpy = bl.repeat("SimPy 4", w.simpy_queued, n, repeats)
     except ImportError:
@@ -42,7 +44,7 @@ def main() -> int:
     print(f"virtual time simulated per run: zsim {zsim.best.virtual_s:.1f} s"
           + (f", SimPy {simpy.best.virtual_s:.1f} s" if simpy else "")
           + " (k_msleep(1) sleeps 1 ms plus the partial tick: 1.1 ms at 10 kHz)")
-    print(bl.rate_table([m for m in (zsim, simpy, floor, c) if m is not None]))
+    print(bl.rate_table([m for m in (zsim, pure, simpy, floor, c) if m is not None]))
     if simpy is None:
         print("SimPy: not installed (pip install -e '.[bench]')")
     if c is None:
@@ -55,6 +57,7 @@ def main() -> int:
     print(bl.ratio("zsim/SimPy (queued)", vs))
     print(bl.ratio("floor/zsim (queued, bare greenlets without a kernel)",
                    floor.best.rate / rate))
+    print(bl.ratio("compiled/pure zsim (queued)", rate / pure.best.rate if pure else None))
     print(bl.ratio("C/zsim (queued, the native limit)", c.best.rate / rate if c else None))
     return 0
 
