@@ -133,6 +133,29 @@ def test_msgq_put_front_and_peek() -> None:
     assert q.put_front("a") == 0
     assert q.put_front("z") == -errno.ENOMSG
     assert q.peek() == (0, "a") and q.peek_at(1) == (0, "b")
+    assert q.messages() == ["a", "b"] and len(q) == 2
+
+
+def test_msgq_ring_wraps_around_in_order() -> None:
+    """The ring's read position wraps past the last slot; order and counts survive it."""
+    k = Kernel()
+    q = MsgQ(k, "ring", 4, 3)
+    seen = []
+    for i in range(10):                 # one in, one out, around the ring three times
+        assert q.put(i) == 0 and q.put(i + 100) == 0
+        ret, msg = q.get()
+        seen.append(msg)
+        assert ret == 0 and q.num_used_get() == 1 and q.num_free_get() == 2
+        assert q.messages() == [i + 100]
+        ret, msg = q.get()
+        seen.append(msg)
+    assert seen == [v for i in range(10) for v in (i, i + 100)]
+    assert q.put_front("x") == 0 and q.put("y") == 0 and q.put_front("w") == 0
+    assert q.messages() == ["w", "x", "y"] and q.put("full") == -errno.ENOMSG
+    assert [q.peek_at(i)[1] for i in range(3)] == ["w", "x", "y"]
+    assert q.high_water == 3
+    q.purge()
+    assert q.messages() == [] and q.get() == (-errno.ENOMSG, None)
 
 
 # ------------------------------------------------------------------- k_sem (kernel/sem.c)
