@@ -44,8 +44,15 @@ def ext_modules() -> list:
         return []
     exts = [Extension(path[:-3].replace("/", "."), [path], optional=True,
                       extra_compile_args=["-O2"]) for path in COMPILED]
-    return cythonize(exts, compiler_directives=DIRECTIVES, quiet=True,
-                     nthreads=os.cpu_count() or 1)
+    try:
+        built = cythonize(exts, compiler_directives=DIRECTIVES, quiet=True,
+                          nthreads=os.cpu_count() or 1)
+    except Exception as exc:  # noqa: BLE001 - any Cython failure: install the sources
+        print(f"zsim: Cython could not translate the core ({exc}); installing it as Python")
+        return []
+    for ext in built:           # cythonize drops it: no C compiler must not fail the install
+        ext.optional = True
+    return built
 
 
 setup(ext_modules=ext_modules(),
