@@ -5,7 +5,9 @@
 
 ``--n`` is the number of sends (immediate, queued, sinks), of timeouts (threads) or of
 virtual seconds (sample). cProfile slows Python code by about 2x and greenlet switches by
-less, so read the shares, not the absolute times. ``--out`` keeps the raw profile for
+less, so read the shares, not the absolute times. cProfile does not see inside compiled
+functions: with the compiled core each zsim method is one entry; ``ZSIM_PURE_PYTHON=1``
+profiles the same code from its sources. ``--out`` keeps the raw profile for
 ``python -m pstats`` or snakeviz.
 """
 
@@ -107,7 +109,11 @@ def main() -> int:
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out).strip_dirs().sort_stats(args.sort)
     stats.print_stats(args.top)
+    import zsim
     print(f"profile of {args.workload} (n={n:,}), top {args.top} by {args.sort}")
+    if zsim.COMPILED:
+        print("zsim core: compiled, so each of its methods is one entry here; run with "
+              "ZSIM_PURE_PYTHON=1 to see inside them, or count instructions (bench/README.md)")
     print(out.getvalue().rstrip())
     return 0
 
