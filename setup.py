@@ -35,7 +35,7 @@ DIRECTIVES = {
 
 
 def ext_modules() -> list:
-    if os.environ.get("ZSIM_PURE_PYTHON"):
+    if os.environ.get("ZSIM_PURE_PYTHON", "0") not in ("", "0"):    # as zsim/_pure.py reads it
         return []
     try:
         from Cython.Build import cythonize
