@@ -120,3 +120,28 @@ def test_a_deadline_beyond_64_bit_time_is_refused_not_wrapped() -> None:
     with pytest.raises(OverflowError, match="years of uptime"):
         k.run(K_HOURS(10**9))
     assert k._next_event() is None
+
+
+def test_cancelling_from_an_expiry_at_the_same_tick_keeps_the_count_of_dead_timeouts() -> None:
+    """An expiry function that stops hundreds of timers due at its own tick (so that the
+    queue compacts while that tick is being fired) leaves the queue's bookkeeping sound."""
+    k = _kernel()
+    fired: list[int] = []
+    timers: list[Timer] = []
+
+    def expire(tm: Timer) -> None:
+        fired.append(tm.user_data)
+        if tm.user_data == 0:
+            for other in timers[1:]:
+                other.stop()
+
+    for i in range(600):
+        tm = Timer(k, expire)
+        tm.user_data = i
+        tm.start(K_TICKS(5))
+        timers.append(tm)
+    later = Timer(k, lambda tm: fired.append(-1))
+    later.start(K_TICKS(9))
+    k.run(K_MSEC(20))
+    assert fired == [0, -1]
+    assert k._dead_timeouts >= 0 and k._next_event() is None

@@ -330,7 +330,7 @@ class Kernel:
                             self._ready(t)
                         else:
                             to.fn(to.arg)
-                    else:
+                    elif self._dead_timeouts:   # (zero if a compaction came meanwhile)
                         self._dead_timeouts -= 1
                 bucket = None
         except GreenletExit:
