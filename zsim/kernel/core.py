@@ -604,11 +604,13 @@ class Kernel:
             self._stop_at = None
         else:
             ticks = self.ticks_of(until)
-            if not until.is_absolute:
-                ticks += self._now // self._upt
-            if ticks > self._max_tick:
-                raise _beyond_time(self, ticks)
-            self._stop_at = ticks * self._upt
+            if until.is_absolute:
+                stop_at = ticks * self._upt
+            else:
+                stop_at = self._now + ticks * self._upt
+            if stop_at // self._upt > self._max_tick:
+                raise _beyond_time(self, stop_at // self._upt)
+            self._stop_at = stop_at
         self._call_thread = None
         reason = self._enter()[0]
         blocked = self.blocked_threads() if reason == "idle" else []
