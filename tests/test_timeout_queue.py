@@ -145,3 +145,13 @@ def test_cancelling_from_an_expiry_at_the_same_tick_keeps_the_count_of_dead_time
     k.run(K_MSEC(20))
     assert fired == [0, -1]
     assert k._dead_timeouts >= 0 and k._next_event() is None
+
+
+def test_a_run_duration_counts_from_the_exact_current_time() -> None:
+    """``run(until=duration)`` ends exactly that long after now, even mid-tick."""
+    k = _kernel()                       # 1 000 ticks/s
+    k.call(k.busy_wait, 1500)           # 1.5 ticks of CPU time
+    start = k.now_us
+    k.run(K_TICKS(2))
+    assert k.now_us - start == pytest.approx(2000.0)
+    assert k.uptime_ticks() == 3
