@@ -381,3 +381,18 @@ def test_alloc_site_names_the_calling_line_in_both_modes(tmp_path: Path) -> None
         for name, file, line, func in sites:
             assert (file, int(line), func) == (str(script), expected[name], functions[name]), \
                 f"{name}: reported {file}:{line} in {func}()"
+
+
+def test_version_names_the_core(tmp_path: Path) -> None:
+    """``zsim --version`` says which core runs: compiled, or the sources."""
+    env = {k: v for k, v in os.environ.items() if k != "ZSIM_PURE_PYTHON"}
+    outs = {}
+    for pure in (False, True):
+        run_env = {**env, "ZSIM_PURE_PYTHON": "1"} if pure else env
+        proc = subprocess.run([sys.executable, "-m", "zsim", "--version"], cwd=tmp_path,
+                              env=run_env, capture_output=True, text=True, timeout=TIMEOUT)
+        assert proc.returncode == 0, proc.stderr
+        outs[pure] = proc.stdout.strip()
+    assert outs[True].endswith("(pure-Python core)")
+    expected = "(compiled core)" if zsim.COMPILED else "(pure-Python core)"
+    assert outs[False].startswith(f"zsim {zsim.__version__} ") and outs[False].endswith(expected)

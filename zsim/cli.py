@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
-from . import __version__
+from . import COMPILED, __version__
 from .errors import ZsimError
 
 _BUILTIN = ("zsim.commands.run", "zsim.commands.boards")
@@ -20,7 +20,8 @@ _BUILTIN = ("zsim.commands.run", "zsim.commands.boards")
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="zsim", description="Simulate Zephyr packet_io firmware.")
-    p.add_argument("--version", action="version", version=f"zsim {__version__}")
+    core = "compiled core" if COMPILED else "pure-Python core"
+    p.add_argument("--version", action="version", version=f"zsim {__version__} ({core})")
     sub = p.add_subparsers(dest="command", required=True)
     registered = set()
     for ep in sorted(entry_points(group="zsim.commands"), key=lambda e: e.name):
