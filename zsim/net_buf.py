@@ -214,21 +214,23 @@ def _int_ops(bits: int, order: str) -> tuple[Callable[..., object], ...]:
     n = bits // 8
     mask = (1 << bits) - 1
     tag = f"{'le' if order == 'little' else 'be'}{bits}"
+    add_op, push_op = f"net_buf_add_{tag}", f"net_buf_push_{tag}"
+    pull_op, remove_op = f"net_buf_pull_{tag}", f"net_buf_remove_{tag}"
 
     def add(self: NetBuf, value: int) -> None:
-        start = self._tail(n, f"net_buf_add_{tag}")
+        start = self._tail(n, add_op)
         self.pool.storage[start:start + n] = (value & mask).to_bytes(n, order)
 
     def push(self: NetBuf, value: int) -> None:
-        start = self._push(n, f"net_buf_push_{tag}")
+        start = self._push(n, push_op)
         self.pool.storage[start:start + n] = (value & mask).to_bytes(n, order)
 
     def pull(self: NetBuf) -> int:
-        start = self._pull(n, f"net_buf_pull_{tag}")
+        start = self._pull(n, pull_op)
         return int.from_bytes(self.pool.storage[start:start + n], order)
 
     def remove(self: NetBuf) -> int:
-        start = self._remove(n, f"net_buf_remove_{tag}")
+        start = self._remove(n, remove_op)
         return int.from_bytes(self.pool.storage[start:start + n], order)
 
     ops = []

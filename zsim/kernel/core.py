@@ -916,18 +916,17 @@ class Kernel:
                 return max(expected - deadline, 0)
         self._unready(cur)
         cur.state = SLEEPING
+        to = cur.sleep_to               # _add_timeout, reusing the thread's spent timeout
+        if to is None:
+            to = _Timeout(self._sleep_fn, cur, deadline)
+        else:
+            cur.sleep_to = None
+            to.active = True
+            to.deadline = deadline
         if self._c_timeout:
-            cur.timeout = self._add_timeout(deadline, self._sleep_expired, cur)
-        else:                           # _add_timeout, inlined
-            to = cur.sleep_to
-            if to is None:
-                to = _Timeout(self._sleep_fn, cur, deadline)
-            else:                       # the thread's last sleep timeout, spent
-                cur.sleep_to = None
-                to.active = True
-                to.deadline = deadline
-            cur.timeout = to
-            self._file(to)
+            self._charge(self._c_timeout)
+        cur.timeout = to
+        self._file(to)
         lv = self._rq_first
         if lv is not None and self._stop is None:   # _swap's common case: one is ready
             self._switch_to(lv.head)

@@ -23,5 +23,6 @@ cdef class MsgQ:
     cpdef _push(self, msg)
     @cython.locals(at=Py_ssize_t)
     cpdef _pop(self)
+    cdef inline _count_in(self)
     cpdef put(self, msg, timeout=*)
     cpdef get(self, timeout=*)

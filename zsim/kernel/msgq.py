@@ -72,6 +72,9 @@ class MsgQ:
         if at >= n:
             at -= n
         self._ring[at] = msg
+        self._count_in()
+
+    def _count_in(self) -> None:
         self.used += 1
         if self.used > self.high_water:
             self.high_water = self.used
@@ -100,9 +103,7 @@ class MsgQ:
                 at = self.max_msgs - 1
             self._ring[at] = msg
             self._read = at
-            self.used += 1
-            if self.used > self.high_water:
-                self.high_water = self.used
+            self._count_in()
         return 0
 
     def get(self, timeout: Timeout = K_NO_WAIT) -> tuple[int, Any]:
