@@ -38,11 +38,13 @@ def ext_modules() -> list:
     if os.environ.get("ZSIM_PURE_PYTHON", "0") not in ("", "0"):    # as zsim/_pure.py reads it
         return []
     try:
+        import greenlet         # the kernel switches threads through greenlet's C API
         from Cython.Build import cythonize
-    except ImportError:
-        print("zsim: Cython not found, installing the pure-Python core")
+    except ImportError as exc:
+        print(f"zsim: {exc.name} not found, installing the pure-Python core")
         return []
-    exts = [Extension(path[:-3].replace("/", "."), [path], optional=True,
+    headers = [os.path.dirname(greenlet.__file__)]      # greenlet.h
+    exts = [Extension(path[:-3].replace("/", "."), [path], optional=True, include_dirs=headers,
                       extra_compile_args=["-O2"]) for path in COMPILED]
     try:
         built = cythonize(exts, compiler_directives=DIRECTIVES, quiet=True,

@@ -1,16 +1,28 @@
-"""The timeout queue: expiry order, cancellation, compaction, and an expiry that raises.
+"""The timeout queue: expiry order, cancellation, and an expiry that raises.
 
 Zephyr fires the timeouts due at one tick in the order they were added (kernel/timeout.c,
-``z_add_timeout`` inserts behind every timeout with the same expiry); zsim keeps one bucket
-per instant for that. These checks run on whichever core is installed (compiled or source);
-tests/test_compiled_core.py compares the two.
+``z_add_timeout`` inserts behind every timeout with the same expiry); zsim's heap orders
+timeouts by instant, then by arming order, for that. These checks run on whichever core is
+installed (compiled or source); tests/test_compiled_core.py compares the two.
 """
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zsim import K_MSEC, K_SECONDS, K_TICKS, Kernel, Timer
+
+
+def _assert_heap_sound(k: Kernel) -> None:
+    """Every queued timeout knows its place and none is before its parent."""
+    h = k._heap
+    for i, to in enumerate(h):
+        assert to.index == i and to.active
+        if i:
+            up = h[(i - 1) >> 1]
+            assert (up.due, up.seq) < (to.due, to.seq)
 
 
 def _kernel() -> Kernel:
@@ -49,7 +61,7 @@ def test_a_cancelled_timeout_does_not_fire_and_the_others_keep_their_order() -> 
     assert k._next_event() is None          # nothing left armed
 
 
-def test_many_cancellations_compact_the_queue_without_losing_live_timeouts() -> None:
+def test_cancelled_timeouts_leave_the_queue_at_once_and_the_live_ones_keep_order() -> None:
     k = _kernel()
     fired: list[int] = []
     timers = [Timer(k, lambda tm: fired.append(tm.user_data)) for _ in range(2000)]
@@ -59,7 +71,8 @@ def test_many_cancellations_compact_the_queue_without_losing_live_timeouts() -> 
     for i, tm in enumerate(timers):
         if i % 10:                          # cancel nine in ten
             tm.stop()
-    assert k._dead_timeouts < 1800          # compacted along the way
+    assert len(k._heap) == 200              # only the live ones are queued
+    _assert_heap_sound(k)
     k.run(K_SECONDS(1))
     live = [i for i in range(2000) if i % 10 == 0]
     # by expiry tick, then in the order they were started
@@ -122,9 +135,9 @@ def test_a_deadline_beyond_64_bit_time_is_refused_not_wrapped() -> None:
     assert k._next_event() is None
 
 
-def test_cancelling_from_an_expiry_at_the_same_tick_keeps_the_count_of_dead_timeouts() -> None:
-    """An expiry function that stops hundreds of timers due at its own tick (so that the
-    queue compacts while that tick is being fired) leaves the queue's bookkeeping sound."""
+def test_cancelling_from_an_expiry_at_the_same_tick_leaves_the_queue_sound() -> None:
+    """An expiry function that stops hundreds of timers due at its own tick, while that
+    tick is being fired, leaves only the later timer queued."""
     k = _kernel()
     fired: list[int] = []
     timers: list[Timer] = []
@@ -142,9 +155,11 @@ def test_cancelling_from_an_expiry_at_the_same_tick_keeps_the_count_of_dead_time
         timers.append(tm)
     later = Timer(k, lambda tm: fired.append(-1))
     later.start(K_TICKS(9))
+    k.run(K_TICKS(6))
+    assert fired == [0] and len(k._heap) == 1
+    _assert_heap_sound(k)
     k.run(K_MSEC(20))
-    assert fired == [0, -1]
-    assert k._dead_timeouts >= 0 and k._next_event() is None
+    assert fired == [0, -1] and k._heap == [] and k._next_event() is None
 
 
 def test_a_run_duration_counts_from_the_exact_current_time() -> None:
@@ -155,3 +170,51 @@ def test_a_run_duration_counts_from_the_exact_current_time() -> None:
     k.run(K_TICKS(2))
     assert k.now_us - start == pytest.approx(2000.0)
     assert k.uptime_ticks() == 3
+
+
+_OPS = st.lists(st.one_of(
+    st.tuples(st.just("start"), st.integers(0, 23), st.integers(1, 8)),
+    st.tuples(st.just("stop"), st.integers(0, 23), st.just(0)),
+    st.tuples(st.just("run"), st.just(0), st.integers(0, 4)),
+), max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_OPS)
+def test_timers_fire_as_a_sorted_model_says_whatever_is_started_and_stopped(ops) -> None:
+    """Against a model that keeps armed timers as (deadline, arming order): every expiry
+    comes at its deadline tick, in that order, and stopped timers never fire."""
+    k = _kernel()
+    fired: list[tuple[int, int]] = []
+    timers = [Timer(k, lambda tm: fired.append((tm.user_data, k.uptime_ticks())))
+              for _ in range(24)]
+    for i, tm in enumerate(timers):
+        tm.user_data = i
+    armed: dict[int, tuple[int, int]] = {}      # timer -> (deadline tick, arming order)
+    expected: list[tuple[int, int]] = []
+    order = 0
+
+    def advance(ticks: int) -> None:
+        end = k.uptime_ticks() + ticks
+        # (a run ends before the events due at its end: they fire in the next run)
+        due = sorted((d, o, i) for i, (d, o) in armed.items() if d < end)
+        expected.extend((i, d) for d, _o, i in due)
+        for _d, _o, i in due:
+            del armed[i]
+        k.run(K_TICKS(ticks))
+
+    for op, i, n in ops:
+        if op == "start":
+            timers[i].start(K_TICKS(n))
+            order += 1
+            armed[i] = (timers[i]._to.deadline, order)
+        elif op == "stop":
+            timers[i].stop()
+            armed.pop(i, None)
+        else:
+            advance(n)
+        _assert_heap_sound(k)
+        assert len(k._heap) == len(armed)
+    advance(20)
+    assert fired == expected
+    assert k._heap == []

@@ -7,6 +7,32 @@ from zsim.kernel.thread cimport RunLevel
 from zsim.kernel.wait_q cimport WaitQ
 
 
+cdef extern from *:
+    """
+    /* The running Python frame: compiled code has none of its own, so this is the frame
+       that called into the compiled core (what sys._getframe(1) is from the sources). */
+    static CYTHON_INLINE PyObject *zsim_frame_code(void)
+    {
+        PyFrameObject *f = PyEval_GetFrame();
+        if (f == NULL)
+            Py_RETURN_NONE;
+        return (PyObject *)PyFrame_GetCode(f);
+    }
+
+    static CYTHON_INLINE int zsim_frame_lasti(void)
+    {
+        PyFrameObject *f = PyEval_GetFrame();
+    #if PY_VERSION_HEX >= 0x030B0000
+        return f == NULL ? -1 : PyFrame_GetLasti(f);
+    #else
+        return f == NULL ? -1 : f->f_lasti * 2;
+    #endif
+    }
+    """
+    object zsim_frame_code()
+    int zsim_frame_lasti()
+
+
 @cython.final
 cdef class NetBufPool:
     cdef public Kernel k
@@ -50,9 +76,9 @@ cdef class NetBuf:
     cdef public object user_data
     cdef public object flags
     cdef public object _site_code
-    cdef public object _site_at
+    cdef public int _site_at
     cdef public object alloc_thread
-    cdef public object alloc_time
+    cdef public long long alloc_time
     cdef public unsigned long long gen
 
     cpdef ref(self)

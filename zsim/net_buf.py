@@ -25,12 +25,17 @@ if TYPE_CHECKING:
 
 __all__ = ["NetBufPool", "NetBuf", "frag_del"]
 
+try:
+    import cython
+except ImportError:             # no Cython: the sources run as they are
+    from . import _nocython as cython
+
 _SRC = "lib/net_buf/buf_simple.c"
 _getframe = sys._getframe
-# Frames up to the allocating code: compiled functions (see setup.py) have no frames.
-_COMPILED = not __file__.endswith(".py")
-_CALLER = 0 if _COMPILED else 1         # from alloc
-_CALLER2 = 0 if _COMPILED else 2        # from _alloc, called by alloc, alloc_len or clone
+# Frames up to the allocating code. Compiled functions (see setup.py) have no frames: there
+# the caller's is the current one, read through the C API (net_buf.pxd).
+_CALLER = 1                             # from alloc
+_CALLER2 = 2                            # from _alloc, called by alloc, alloc_len or clone
 
 
 class NetBufPool:
@@ -101,9 +106,13 @@ class NetBufPool:
         if avail < self.min_avail:
             self.min_avail = avail
         buf.gen = self.alloc_total = self.alloc_total + 1
-        f = _getframe(_CALLER)
-        buf._site_code = f.f_code
-        buf._site_at = f.f_lasti
+        if cython.compiled:
+            buf._site_code = zsim_frame_code()
+            buf._site_at = zsim_frame_lasti()
+        else:
+            f = _getframe(_CALLER)
+            buf._site_code = f.f_code
+            buf._site_at = f.f_lasti
         buf.alloc_thread = k._current
         buf.alloc_time = k._now
         return buf
@@ -160,9 +169,13 @@ class NetBufPool:
             self.min_avail = self._avail
         self.alloc_total += 1
         buf.gen = self.alloc_total
-        f = _getframe(_CALLER2)
-        buf._site_code = f.f_code       # the call site, formatted only when asked for
-        buf._site_at = f.f_lasti
+        if cython.compiled:             # the call site, formatted only when asked for
+            buf._site_code = zsim_frame_code()
+            buf._site_at = zsim_frame_lasti()
+        else:
+            f = _getframe(_CALLER2)
+            buf._site_code = f.f_code
+            buf._site_at = f.f_lasti
         buf.alloc_thread = self.k._current
         buf.alloc_time = self.k._now
         if self.k._tracer is not None:

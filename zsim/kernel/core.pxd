@@ -1,10 +1,40 @@
 # Types for the compiled core (see setup.py); core.py is the source.
 
 cimport cython
+from cpython.ref cimport PyObject
 
 from zsim.kernel.thread cimport RunLevel, Thread
 from zsim.kernel.time_units cimport Timeout
 from zsim.kernel.wait_q cimport WaitQ
+
+
+cdef extern from "greenlet.h":
+    ctypedef struct PyGreenlet
+    void PyGreenlet_Import()
+    object PyGreenlet_Switch(PyGreenlet *g, PyObject *args, PyObject *kwargs)
+
+
+cdef extern from *:
+    """
+    #include <alloca.h>
+    /* Switch to a greenlet's first run with pad bytes of C stack above its own. */
+    static CYTHON_UNUSED PyObject *zsim_start_deeper(PyObject *g, Py_ssize_t pad)
+    {
+        volatile char *p = (volatile char *)alloca(pad > 0 ? pad : 1);
+        PyObject *r;
+
+        p[0] = 0;
+        r = PyGreenlet_Switch((PyGreenlet *)g, NULL, NULL);
+        p[0] = 1;       /* the pad stays in place until the greenlet switches back */
+        return r;
+    }
+    """
+    object zsim_start_deeper(object g, Py_ssize_t pad)
+
+
+cdef inline object _gswitch(object g):
+    # greenlet.switch() through greenlet's C API: no method lookup nor argument tuple
+    return PyGreenlet_Switch(<PyGreenlet *>g, NULL, NULL)
 
 
 @cython.final
@@ -12,7 +42,10 @@ cdef class _Timeout:
     cdef public bint active
     cdef public object fn
     cdef public object arg
-    cdef public object deadline
+    cdef public long long deadline
+    cdef public long long due
+    cdef public unsigned long long seq
+    cdef public Py_ssize_t index
 
 
 @cython.final
@@ -23,8 +56,8 @@ cdef class Kernel:
     cdef public object hw_cycles_per_sec
     cdef public object cpu_clock_hz
     cdef public object units_per_sec
-    cdef public object _upt
-    cdef public object _max_tick
+    cdef public long long _upt
+    cdef public long long _max_tick
     cdef public object _upc
     cdef public object _ucpu
     cdef public object seed
@@ -32,11 +65,9 @@ cdef class Kernel:
     cdef public bint asserts
     cdef public bint spin_validate
     cdef public object console
-    cdef public object _now
+    cdef public long long _now
     cdef public list _heap
-    cdef public dict _buckets
-    cdef public Py_ssize_t _filed
-    cdef public Py_ssize_t _dead_timeouts
+    cdef public unsigned long long _armed
     cdef public unsigned long long _seq
     cdef public dict _rq
     cdef public RunLevel _rq_first
@@ -48,14 +79,17 @@ cdef class Kernel:
     cdef public list _boot_hooks
     cdef public object _hub
     cdef public object _start_g
+    cdef public unsigned long _started
     cdef public object _sleep_fn
     cdef public object _caller
     cdef public object _stop
     cdef public object _stop_at
     cdef public Thread _call_thread
-    cdef public object _idle_units
+    cdef public long long _idle_units
     cdef public dict _msec
-    cdef public object _isr_units
+    cdef public object _msec_last
+    cdef public Timeout _msec_last_to
+    cdef public long long _isr_units
     cdef public object _slice_ticks
     cdef public object _slice_prio
     cdef public long long _c_switch
@@ -89,10 +123,19 @@ cdef class Kernel:
     cpdef _deadline(self, Timeout timeout)
     cpdef _add_timeout(self, deadline, fn, arg)
     cpdef _file(self, _Timeout to)
+    @cython.locals(up=_Timeout, j=Py_ssize_t, due=cython.longlong)
+    cpdef _sift_up(self, _Timeout to, Py_ssize_t i)
+    @cython.locals(child=_Timeout, other=_Timeout, j=Py_ssize_t, n=Py_ssize_t, due=cython.longlong)
+    cpdef _sift_down(self, _Timeout to, Py_ssize_t i)
+    @cython.locals(last=_Timeout, i=Py_ssize_t, h=list)
+    cpdef _unfile(self, _Timeout to)
     cpdef _cancel_timeout(self, _Timeout to)
-    @cython.locals(to=_Timeout, bucket=list)
+    @cython.locals(first=_Timeout)
+    cpdef long long _next_due(self)
     cpdef _next_event(self)
-    @cython.locals(to=_Timeout, t=Thread, bucket=list, i=Py_ssize_t)
+    @cython.locals(first=_Timeout)
+    cpdef bint _timer_due(self)
+    @cython.locals(to=_Timeout, t=Thread)
     cpdef _announce(self)
     @cython.locals(lv=RunLevel)
     cpdef _place(self, Thread t)
@@ -103,17 +146,19 @@ cdef class Kernel:
     @cython.locals(lv=RunLevel)
     cpdef _best(self)
     cpdef _switch_to(self, Thread nxt)
+    cpdef _first_run(self, g)
     @cython.locals(nxt=Thread, lv=RunLevel)
     cpdef _swap(self)
-    @cython.locals(lv=RunLevel)
+    @cython.locals(lv=RunLevel, nxt=cython.longlong)
     cpdef _idle_here(self)
     cpdef _resched(self, bint preempt_ok=*)
     cpdef _halt(self)
     cpdef sleep(self, timeout)
     @cython.locals(timeout=Timeout, cur=Thread)
     cpdef msleep(self, ms)
-    @cython.locals(to=_Timeout, lv=RunLevel)
-    cpdef _tick_sleep(self, Thread cur, Timeout timeout, ticks)
+    @cython.locals(to=_Timeout, lv=RunLevel, now=cython.longlong, expected=cython.longlong,
+                   deadline=cython.longlong, due=cython.longlong)
+    cpdef _tick_sleep(self, Thread cur, Timeout timeout, long long ticks)
     cpdef _sleep_expired(self, Thread t)
     cpdef consume(self, units)
     cpdef _irq_unlocked(self)

@@ -22,6 +22,13 @@ from typing import Any, TextIO
 
 from greenlet import GreenletExit, greenlet
 
+try:
+    import cython
+except ImportError:             # no Cython: the sources run as they are
+    from .. import _nocython as cython
+if cython.compiled:
+    PyGreenlet_Import()         # greenlet's C API (core.pxd)
+
 from .. import errno
 from ..boards import BoardProfile, load_board
 from ..config import Config, load_config
@@ -34,19 +41,23 @@ from .wait_q import WaitQ
 
 _NEG_EAGAIN = -errno.EAGAIN    # what a pend returns when its timeout expires
 _MAX_UNITS = (1 << 63) - 1     # virtual time is kept in a signed 64-bit count of units
+_NEVER = _MAX_UNITS             # "no timeout queued", as an instant
 ZEPHYR_VERSION = "v3.7.0"   # BANNER_VERSION: the Zephyr release zsim follows (git describe)
 
 
 class _Timeout:
-    """``struct _timeout``: an entry of the timeout queue (cancelled by clearing ``active``)."""
+    """``struct _timeout``: an entry of the timeout queue, due at tick ``deadline``."""
 
-    __slots__ = ("active", "fn", "arg", "deadline")
+    __slots__ = ("active", "fn", "arg", "deadline", "due", "seq", "index")
 
     def __init__(self, fn: Callable[[Any], None], arg: Any, deadline: int) -> None:
-        self.active = True
+        self.active = False             # queued (set by Kernel._file)
         self.fn = fn
         self.arg = arg
         self.deadline = deadline
+        self.due = 0                    # the deadline in time units, while queued
+        self.seq = 0                    # arming order, among timeouts due at one instant
+        self.index = -1                 # place in the timeout queue's heap, while queued
 
 
 class RunResult:
@@ -103,13 +114,12 @@ class Kernel:
         self.console = Console(sys.stdout if echo is True else (echo or None))
 
         self._now = 0                   # current time in units
-        # The timeout queue: timeouts due at the same instant share a bucket, in the order
-        # they were armed (kernel/timeout.c keeps them in that order too); the instants
-        # with a bucket form a heap, so arming and expiry cost O(log instants).
-        self._heap: list[int] = []                      # instants (time units), a heap
-        self._buckets: dict[int, list[_Timeout]] = {}   # instant -> its timeouts
-        self._filed = 0                 # timeouts in the buckets
-        self._dead_timeouts = 0         # of which cancelled
+        # The timeout queue: a binary heap of the armed timeouts, earliest first and, at
+        # one instant, in the order they were armed (kernel/timeout.c keeps that order
+        # too). Each timeout knows its place, so arming, expiry and cancelling all cost
+        # O(log n) and a cancelled timeout leaves nothing behind.
+        self._heap: list[_Timeout] = []
+        self._armed = 0                 # timeouts armed so far (their arming order)
         self._seq = 0
         self._rq: dict[int, RunLevel] = {}      # run queues by priority
         self._rq_first: RunLevel | None = None  # the non-empty ones, most urgent first
@@ -121,6 +131,7 @@ class Kernel:
         self._boot_hooks: list[tuple[int, int, Callable[[Kernel], None]]] = []
         self._hub = greenlet(self._hub_main)
         self._start_g: greenlet | None = None     # a new thread the hub must start
+        self._started = 0                          # threads started so far
         self._sleep_fn = self._sleep_expired     # one bound method: sleeps are told apart
         self._caller: greenlet | None = None
         self._stop: tuple | None = None
@@ -128,6 +139,8 @@ class Kernel:
         self._call_thread: Thread | None = None
         self._idle_units = 0
         self._msec: dict[int, Timeout] = {}     # msleep's timeouts, by milliseconds
+        self._msec_last: object = None          # the last of them, and its duration
+        self._msec_last_to: Timeout | None = None
         self._isr_units = 0
         self._slice_ticks = 0
         if cfg.enabled("TIMESLICING") and int(cfg.get("TIMESLICE_SIZE") or 0) > 0:
@@ -256,50 +269,91 @@ class Kernel:
         return to
 
     def _file(self, to: _Timeout) -> None:
-        """Queue an armed timeout behind the others due at the same instant."""
-        due = to.deadline * self._upt
-        bucket = self._buckets.get(due)
-        if bucket is None:
-            self._buckets[due] = [to]
-            heappush(self._heap, due)
-        else:
-            bucket.append(to)
-        self._filed += 1
+        """Queue a timeout (its ``deadline`` set) behind the others due at the same instant."""
+        to.due = to.deadline * self._upt
+        self._armed += 1
+        to.seq = self._armed
+        to.active = True
+        h = self._heap
+        h.append(to)
+        self._sift_up(to, len(h) - 1)
+
+    def _sift_up(self, to: _Timeout, i: int) -> None:
+        """Move ``to`` from slot ``i`` of the heap towards the root until it is in order."""
+        h = self._heap
+        due = to.due
+        while i > 0:
+            j = (i - 1) >> 1
+            up = h[j]
+            if up.due < due or (up.due == due and up.seq < to.seq):
+                break
+            h[i] = up
+            up.index = i
+            i = j
+        h[i] = to
+        to.index = i
+
+    def _sift_down(self, to: _Timeout, i: int) -> None:
+        """Move ``to`` from slot ``i`` of the heap towards the leaves until it is in order."""
+        h = self._heap
+        n = len(h)
+        due = to.due
+        while True:
+            j = 2 * i + 1
+            if j >= n:
+                break
+            child = h[j]
+            if j + 1 < n:
+                other = h[j + 1]
+                if other.due < child.due or (other.due == child.due and other.seq < child.seq):
+                    j += 1
+                    child = other
+            if due < child.due or (due == child.due and to.seq < child.seq):
+                break
+            h[i] = child
+            child.index = i
+            i = j
+        h[i] = to
+        to.index = i
+
+    def _unfile(self, to: _Timeout) -> None:
+        """Take a queued timeout out of the heap."""
+        h = self._heap
+        i = to.index
+        last = h.pop()
+        to.index = -1
+        to.active = False
+        if last is not to:
+            if i > 0 and (last.due < h[(i - 1) >> 1].due
+                          or (last.due == h[(i - 1) >> 1].due
+                              and last.seq < h[(i - 1) >> 1].seq)):
+                self._sift_up(last, i)
+            else:
+                self._sift_down(last, i)
 
     def _cancel_timeout(self, to: _Timeout | None) -> None:
         if to is not None and to.active:
-            to.active = False
-            self._dead_timeouts += 1
-            if self._dead_timeouts > 256 and self._dead_timeouts * 2 > self._filed:
-                self._compact()
+            self._unfile(to)
 
-    def _compact(self) -> None:
-        """Drop cancelled timeouts (the heap is rebuilt in place: callers may hold it)."""
-        buckets = {}
-        for due, bucket in self._buckets.items():
-            live = [to for to in bucket if to.active]
-            if live:
-                buckets[due] = live
-        self._buckets = buckets
-        self._heap[:] = list(buckets)
-        heapify(self._heap)
-        self._filed = sum(len(b) for b in buckets.values())
-        self._dead_timeouts = 0
+    def _next_due(self) -> int:
+        """Time (units) of the earliest timeout; ``_NEVER`` when none is queued."""
+        h = self._heap
+        if h:
+            first = h[0]
+            return first.due
+        return _NEVER
 
     def _next_event(self) -> int | None:
-        """Time (units) of the earliest active timeout."""
+        """Time (units) of the earliest timeout, or None."""
+        return self._heap[0].due if self._heap else None
+
+    def _timer_due(self) -> bool:
+        """Whether a timeout has fallen due (interrupts were masked meanwhile)."""
         h = self._heap
-        while h:
-            due = h[0]
-            bucket = self._buckets[due]
-            for to in bucket:
-                if to.active:
-                    return due
-            heappop(h)                  # every timeout of that instant was cancelled
-            del self._buckets[due]
-            self._filed -= len(bucket)
-            self._dead_timeouts -= len(bucket)
-        return None
+        if h:
+            first = h[0]
+            return first.due <= self._now
+        return False
 
     def _announce(self) -> None:
         """``sys_clock_announce``: fire, in ISR context, every timeout due by now."""
@@ -308,38 +362,24 @@ class Kernel:
         if self._c_isr:
             self._charge(self._c_isr)
         sleep_fn = self._sleep_fn
-        bucket = None
-        i = 0
         try:
-            while h and h[0] <= self._now:
-                due = heappop(h)
-                bucket = self._buckets.pop(due)
-                self._filed -= len(bucket)
-                i = 0
-                while i < len(bucket):  # (an expiry function may cancel the ones after it)
-                    to = bucket[i]
-                    i += 1
-                    if to.active:
-                        to.active = False
-                        if self._tracer is not None:
-                            self._tracer("timeout", getattr(to.fn, "__name__", "?"))
-                        if to.fn is sleep_fn:   # _sleep_expired, inlined
-                            t = to.arg
-                            t.timeout = None
-                            t.sleep_to = to     # spent: the thread's next sleep reuses it
-                            self._ready(t)
-                        else:
-                            to.fn(to.arg)
-                    elif self._dead_timeouts:   # (zero if a compaction came meanwhile)
-                        self._dead_timeouts -= 1
-                bucket = None
+            while h:
+                to = h[0]
+                if to.due > self._now:
+                    break
+                self._unfile(to)        # (an expiry function may cancel the ones after it)
+                if self._tracer is not None:
+                    self._tracer("timeout", getattr(to.fn, "__name__", "?"))
+                if to.fn is sleep_fn:   # _sleep_expired, inlined
+                    t = to.arg
+                    t.timeout = None
+                    t.sleep_to = to     # spent: the thread's next sleep reuses it
+                    self._ready(t)
+                else:
+                    to.fn(to.arg)
         except GreenletExit:
             raise
         except BaseException as exc:  # an ISR (timer expiry function) raised
-            if bucket is not None and i < len(bucket):  # keep the rest of that instant
-                self._buckets[due] = bucket[i:]
-                heappush(h, due)
-                self._filed += len(bucket) - i
             self._crash(None, exc)
         finally:
             self._in_isr = prev
@@ -420,13 +460,30 @@ class Kernel:
         nxt.slice_start = self._now
         self._current = nxt
         nxt_g = nxt.g
-        if not nxt_g and greenlet.getcurrent() is not self._hub:
+        if nxt_g:
+            if cython.compiled:
+                _gswitch(nxt_g)
+            else:
+                nxt_g.switch()
+        elif greenlet.getcurrent() is not self._hub:
             # A thread's first run starts from the hub: started from another thread's
             # stack, greenlets would nest and hundreds of threads exhaust the recursion limit.
             self._start_g = nxt_g
             self._hub.switch()
         else:
-            nxt_g.switch()
+            self._first_run(nxt_g)
+
+    def _first_run(self, g: greenlet) -> None:
+        """Give a new thread its first run, from the hub.
+
+        Compiled, successive threads start at staggered depths of the C stack: a greenlet
+        switch saves what of the running thread's C stack lies where the next one's is,
+        so threads that do not overlap there switch with half the copying."""
+        self._started += 1
+        if cython.compiled:
+            zsim_start_deeper(g, (self._started & 3) * 4096)
+        else:
+            g.switch()
 
     def _swap(self) -> None:
         """The current thread gives up the CPU (it blocked or yielded): run the best one.
@@ -461,8 +518,8 @@ class Kernel:
             self._tracer("switch", self._current.name if self._current else "idle", "idle")
         self._current = None
         while self._stop is None:
-            nxt = self._next_event()
-            if nxt is None:
+            nxt = self._next_due()
+            if nxt == _NEVER:
                 return None
             if self._stop_at is not None and nxt >= self._stop_at:
                 return None
@@ -496,7 +553,7 @@ class Kernel:
             g = self._start_g
             if g is not None:
                 self._start_g = None
-                g.switch()
+                self._first_run(g)
                 continue
             if self._stop is not None:
                 self._hand_back()
@@ -868,14 +925,20 @@ class Kernel:
 
     def msleep(self, ms: int) -> int:
         """``k_msleep``."""
-        timeout = self._msec.get(ms)
-        if timeout is None:
-            timeout = K_MSEC(ms)
-            if len(self._msec) < 4096:
-                self._msec[ms] = timeout
+        if ms is self._msec_last:       # the same duration as last time (most loops)
+            timeout = self._msec_last_to
+        else:
+            timeout = self._msec.get(ms)
+            if timeout is None:
+                timeout = K_MSEC(ms)
+                if len(self._msec) < 4096:
+                    self._msec[ms] = timeout
+            self._msec_last = ms
+            self._msec_last_to = timeout
         cur = self._current
-        if (cur is not None and not self._in_isr and timeout._tps == self.ticks_per_sec
-                and timeout._ticks > 0):
+        tps = timeout._tps
+        if (cur is not None and not self._in_isr and timeout._ticks > 0
+                and (tps is self.ticks_per_sec or tps == self.ticks_per_sec)):
             left = self._tick_sleep(cur, timeout, timeout._ticks)
             return ceil_div(left * 1000, self.ticks_per_sec) if left else 0
         return self.sleep(timeout)
@@ -907,8 +970,7 @@ class Kernel:
             # Nothing else is ready: when this wake-up is also the next event, idle in place
             # (no timeout record, no switch); the same as sleeping and being woken by it.
             due = deadline * self._upt
-            nxt = self._next_event()
-            if ((nxt is None or nxt > due) and (self._stop_at is None or due < self._stop_at)
+            if (self._next_due() > due and (self._stop_at is None or due < self._stop_at)
                     and cur.q_prev is None and cur.q_next is None):
                 self._idle_units += due - self._now
                 self._now = due
@@ -1029,8 +1091,7 @@ class Kernel:
 
     def _irq_unlocked(self) -> None:
         """Interrupts were unmasked: take timer interrupts that fell due meanwhile."""
-        nxt = self._next_event()
-        if nxt is not None and nxt <= self._now:
+        if self._timer_due():
             self._announce()
             if self._stop is not None:
                 self._halt()

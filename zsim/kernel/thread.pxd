@@ -26,8 +26,8 @@ cdef class Thread:
     cdef public object result
     cdef public object exc
     cdef public int irq_locks
-    cdef public object cpu_units
-    cdef public object slice_start
+    cdef public long long cpu_units
+    cdef public long long slice_start
     cdef public object is_static
     cdef public object delay
     cdef public object service

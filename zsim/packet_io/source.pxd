@@ -21,7 +21,7 @@ cdef class PacketSource:
     cdef object __weakref__
 
     @cython.locals(k=Kernel, cur=Thread, sink=PacketSink, mq=MsgQ, buf=NetBuf, ref=int,
-                   kind=int, delivered=Py_ssize_t)
+                   kind=int, delivered=Py_ssize_t, start=cython.longlong)
     cpdef send(self, buf, timeout=*)
     @cython.locals(buf=NetBuf)
     cpdef send_consume(self, buf, timeout=*)

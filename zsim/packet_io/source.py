@@ -142,7 +142,7 @@ class PacketSource:
             self._lock_owner = None
             if masked:
                 cur.irq_locks -= 1
-                if not cur.irq_locks and k._heap and k._heap[0] <= k._now:
+                if not cur.irq_locks and k._timer_due():
                     k._irq_unlocked()
         if stats is not None:
             stats.queued_total += delivered
