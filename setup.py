@@ -37,8 +37,8 @@ DIRECTIVES = {
 def ext_modules() -> list:
     if os.environ.get("ZSIM_PURE_PYTHON", "0") not in ("", "0"):    # as zsim/_pure.py reads it
         return []
-    try:
-        import greenlet         # the kernel switches threads through greenlet's C API
+    try:  # the kernel switches threads through greenlet's C API (greenlet.h)
+        import greenlet
         from Cython.Build import cythonize
     except ImportError as exc:
         print(f"zsim: {exc.name} not found, installing the pure-Python core")

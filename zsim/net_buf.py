@@ -107,8 +107,8 @@ class NetBufPool:
             self.min_avail = avail
         buf.gen = self.alloc_total = self.alloc_total + 1
         if cython.compiled:
-            buf._site_code = zsim_frame_code()
-            buf._site_at = zsim_frame_lasti()
+            buf._site_code = zsim_frame_code()  # noqa: F821 - .pxd
+            buf._site_at = zsim_frame_lasti()  # noqa: F821 - .pxd
         else:
             f = _getframe(_CALLER)
             buf._site_code = f.f_code
@@ -170,8 +170,8 @@ class NetBufPool:
         self.alloc_total += 1
         buf.gen = self.alloc_total
         if cython.compiled:             # the call site, formatted only when asked for
-            buf._site_code = zsim_frame_code()
-            buf._site_at = zsim_frame_lasti()
+            buf._site_code = zsim_frame_code()  # noqa: F821 - .pxd
+            buf._site_at = zsim_frame_lasti()  # noqa: F821 - .pxd
         else:
             f = _getframe(_CALLER2)
             buf._site_code = f.f_code

@@ -16,7 +16,6 @@ import random
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from heapq import heapify, heappop, heappush
 from math import lcm
 from typing import Any, TextIO
 
@@ -27,7 +26,7 @@ try:
 except ImportError:             # no Cython: the sources run as they are
     from .. import _nocython as cython
 if cython.compiled:
-    PyGreenlet_Import()         # greenlet's C API (core.pxd)
+    PyGreenlet_Import()  # noqa: F821 - .pxd
 
 from .. import errno
 from ..boards import BoardProfile, load_board
@@ -462,7 +461,7 @@ class Kernel:
         nxt_g = nxt.g
         if nxt_g:
             if cython.compiled:
-                _gswitch(nxt_g)
+                _gswitch(nxt_g)  # noqa: F821 - .pxd
             else:
                 nxt_g.switch()
         elif greenlet.getcurrent() is not self._hub:
@@ -481,7 +480,7 @@ class Kernel:
         so threads that do not overlap there switch with half the copying."""
         self._started += 1
         if cython.compiled:
-            zsim_start_deeper(g, (self._started & 3) * 4096)
+            zsim_start_deeper(g, (self._started & 3) * 4096)  # noqa: F821 - .pxd
         else:
             g.switch()
 
