@@ -124,9 +124,9 @@ cdef class Kernel:
     cpdef _add_timeout(self, deadline, fn, arg)
     cpdef _file(self, _Timeout to)
     @cython.locals(up=_Timeout, j=Py_ssize_t, due=cython.longlong)
-    cpdef _sift_up(self, _Timeout to, Py_ssize_t i)
+    cpdef void _sift_up(self, _Timeout to, Py_ssize_t i) noexcept
     @cython.locals(child=_Timeout, other=_Timeout, j=Py_ssize_t, n=Py_ssize_t, due=cython.longlong)
-    cpdef _sift_down(self, _Timeout to, Py_ssize_t i)
+    cpdef void _sift_down(self, _Timeout to, Py_ssize_t i) noexcept
     @cython.locals(last=_Timeout, i=Py_ssize_t, h=list)
     cpdef _unfile(self, _Timeout to)
     cpdef _cancel_timeout(self, _Timeout to)
@@ -140,9 +140,9 @@ cdef class Kernel:
     @cython.locals(lv=RunLevel)
     cpdef _place(self, Thread t)
     @cython.locals(lv=RunLevel, tail=Thread, prev=RunLevel, nxt=RunLevel)
-    cpdef _ready(self, Thread t)
+    cpdef void _ready(self, Thread t) noexcept
     @cython.locals(lv=RunLevel, prv=Thread, nxt=Thread, before=RunLevel, after=RunLevel)
-    cpdef _unready(self, Thread t)
+    cpdef void _unready(self, Thread t) noexcept
     @cython.locals(lv=RunLevel)
     cpdef _best(self)
     cpdef _switch_to(self, Thread nxt)

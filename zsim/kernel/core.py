@@ -396,10 +396,9 @@ class Kernel:
         t.state = READY
         lv = t.rq
         tail = lv.tail
-        t.q_prev = tail
-        t.q_next = None
-        lv.tail = t
+        lv.tail = t                     # (t.q_prev and t.q_next are None while unqueued)
         if tail is not None:
+            t.q_prev = tail
             tail.q_next = t
             return
         lv.head = t                     # the level was empty: link it in by priority
@@ -421,13 +420,14 @@ class Kernel:
         lv = t.rq
         prv = t.q_prev
         nxt = t.q_next
-        t.q_prev = t.q_next = None
         if nxt is None:
             lv.tail = prv
         else:
             nxt.q_prev = prv
+            t.q_next = None
         if prv is not None:
             prv.q_next = nxt
+            t.q_prev = None
             return
         lv.head = nxt
         if nxt is None:                 # the level is empty: unlink it

@@ -18,5 +18,5 @@ cdef class PacketEventQueue:
     cdef public QueueStats _stats
     cdef object __weakref__
 
-    @cython.locals(mq=MsgQ, k=Kernel, sink=PacketSink, buf=NetBuf)
+    @cython.locals(mq=MsgQ, k=Kernel, sink=PacketSink, buf=NetBuf, event=tuple)
     cpdef process(self, timeout=*)

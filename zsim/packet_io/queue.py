@@ -55,18 +55,20 @@ class PacketEventQueue:
             return -errno.EINVAL
         k = self.k
         if mq.used and mq.wait_q.head is None and not k._c_msgq_get:
-            sink, buf = mq._pop()                   # k_msgq_get's non-blocking path
+            event = mq._pop()                       # k_msgq_get's non-blocking path
         elif (not mq.used and (timeout is K_FOREVER or timeout.kind == -1)
               and not k._c_msgq_get and not k._in_isr and k._current is not None):
             # k_msgq_get's blocking path with K_FOREVER: wait for a sender's hand-over.
             if k._pend(mq.wait_q, timeout) != 0:
                 return -errno.EAGAIN
-            sink, buf = k._current.data
+            event = k._current.data
         else:
-            ret, event = mq.get(timeout)
+            ret, got = mq.get(timeout)
             if ret != 0:
                 return -errno.EAGAIN
-            sink, buf = event
+            event = got
+        sink = event[0]                             # an event is (sink, buf)
+        buf = event[1]
         # execute_handler (sink.py), inlined on the common path
         if sink is None or buf is None or sink.handler is None or not buf._ref:
             ret = execute_handler(sink, buf)
