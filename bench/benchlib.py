@@ -65,6 +65,18 @@ def repeat(name: str, fn: Callable[[int], Run], n: int, repeats: int) -> Measure
     return Measure(name, runs)
 
 
+def interleaved(contenders: Sequence[tuple[str, Callable[[int], Run]]], n: int,
+                repeats: int) -> list[Measure]:
+    """``repeat`` for several implementations taking turns (one run of each per round), so
+    that a passing load on the machine weighs on all of them alike."""
+    runs: list[list[Run]] = [[] for _ in contenders]
+    for _ in range(repeats):
+        for (_name, fn), out in zip(contenders, runs, strict=True):
+            gc.collect()
+            out.append(fn(n))
+    return [Measure(name, r) for (name, _fn), r in zip(contenders, runs, strict=True)]
+
+
 def repeat_pure(workload: str, n: int, repeats: int) -> Measure | None:
     """``workloads.<workload>(n)`` on zsim's sources (``ZSIM_PURE_PYTHON=1``) in a child
     process, when this one runs the compiled core; None otherwise."""

@@ -23,12 +23,17 @@ def main() -> int:
     n = args.sends or (2_000 if args.quick else 200_000)
     repeats = args.repeats or (1 if args.quick else 3)
 
-    zsim = bl.repeat("zsim", w.zsim_immediate, n, repeats)
-    pure = bl.repeat_pure("zsim_immediate", n, repeats)     # the same, from the sources
     try:
-        simpy = bl.repeat("SimPy 4", w.simpy_immediate, n, repeats)
+        import simpy  # noqa: F401
     except ImportError:
         simpy = None
+    contenders = [("zsim", w.zsim_immediate)]
+    if simpy is not None:
+        contenders.append(("SimPy 4", w.simpy_immediate))
+    measured = bl.interleaved(contenders, n, repeats)     # taking turns, in this process
+    zsim = measured[0]
+    simpy = measured[1] if simpy is not None else None
+    pure = bl.repeat_pure("zsim_immediate", n, repeats)     # the same, from the sources
     c = bl.run_c("immediate", n * 50, repeats)
 
     print(bl.machine())

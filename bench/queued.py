@@ -25,15 +25,19 @@ def main() -> int:
     p.add_argument("--sends", type=int, default=None, help="sends per run (default 100000)")
     args = p.parse_args()
     n = args.sends or (1_000 if args.quick else 100_000)
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = args.repeats or (1 if args.quick else 5)
 
-    zsim = bl.repeat("zsim", w.zsim_queued, n, repeats)
-    pure = bl.repeat_pure("zsim_queued", n, repeats)     # the same, from the sources
     try:
-        simpy = bl.repeat("SimPy 4", w.simpy_queued, n, repeats)
+        import simpy  # noqa: F401
     except ImportError:
         simpy = None
-    floor = bl.repeat("bare greenlets, no kernel (floor)", w.floor_queued, n, repeats)
+    contenders = [("zsim", w.zsim_queued), ("bare greenlets, no kernel (floor)", w.floor_queued)]
+    if simpy is not None:
+        contenders.insert(1, ("SimPy 4", w.simpy_queued))
+    measured = bl.interleaved(contenders, n, repeats)     # taking turns, in this process
+    zsim, floor = measured[0], measured[-1]
+    simpy = measured[1] if simpy is not None else None
+    pure = bl.repeat_pure("zsim_queued", n, repeats)     # the same, from the sources
     c = bl.run_c("queued", n * 100, repeats)
 
     print(bl.machine())
