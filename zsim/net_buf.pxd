@@ -84,3 +84,6 @@ cdef class NetBuf:
     cpdef ref(self)
     @cython.locals(k=Kernel, pool=NetBufPool, buf=NetBuf, lv=RunLevel)
     cpdef unref(self)
+
+
+cpdef _mark_site(NetBuf buf, int depth)

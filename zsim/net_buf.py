@@ -38,6 +38,18 @@ _CALLER = 1                             # from alloc
 _CALLER2 = 2                            # from _alloc, called by alloc, alloc_len or clone
 
 
+def _mark_site(buf: NetBuf, depth: int) -> None:
+    """Record where ``buf`` is being allocated: the code and instruction offset ``depth``
+    frames up from the pool method (compiled, the running Python frame)."""
+    if cython.compiled:
+        buf._site_code = zsim_frame_code()  # noqa: F821 - .pxd
+        buf._site_at = zsim_frame_lasti()  # noqa: F821 - .pxd
+    else:
+        f = _getframe(depth + 1)
+        buf._site_code = f.f_code
+        buf._site_at = f.f_lasti
+
+
 class NetBufPool:
     """``NET_BUF_POOL_FIXED_DEFINE``: ``count`` buffers of ``size`` data bytes each."""
 
@@ -106,13 +118,7 @@ class NetBufPool:
         if avail < self.min_avail:
             self.min_avail = avail
         buf.gen = self.alloc_total = self.alloc_total + 1
-        if cython.compiled:
-            buf._site_code = zsim_frame_code()  # noqa: F821 - .pxd
-            buf._site_at = zsim_frame_lasti()  # noqa: F821 - .pxd
-        else:
-            f = _getframe(_CALLER)
-            buf._site_code = f.f_code
-            buf._site_at = f.f_lasti
+        _mark_site(buf, _CALLER)
         buf.alloc_thread = k._current
         buf.alloc_time = k._now
         return buf
@@ -169,13 +175,7 @@ class NetBufPool:
             self.min_avail = self._avail
         self.alloc_total += 1
         buf.gen = self.alloc_total
-        if cython.compiled:             # the call site, formatted only when asked for
-            buf._site_code = zsim_frame_code()  # noqa: F821 - .pxd
-            buf._site_at = zsim_frame_lasti()  # noqa: F821 - .pxd
-        else:
-            f = _getframe(_CALLER2)
-            buf._site_code = f.f_code
-            buf._site_at = f.f_lasti
+        _mark_site(buf, _CALLER2)  # the call site, formatted only when asked for
         buf.alloc_thread = self.k._current
         buf.alloc_time = self.k._now
         if self.k._tracer is not None:

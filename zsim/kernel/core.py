@@ -323,11 +323,8 @@ class Kernel:
         to.index = -1
         to.active = False
         if last is not to:
-            if i > 0 and (last.due < h[(i - 1) >> 1].due
-                          or (last.due == h[(i - 1) >> 1].due
-                              and last.seq < h[(i - 1) >> 1].seq)):
-                self._sift_up(last, i)
-            else:
+            self._sift_up(last, i)
+            if last.index == i:         # not before its parent: it may belong lower
                 self._sift_down(last, i)
 
     def _cancel_timeout(self, to: _Timeout | None) -> None:
