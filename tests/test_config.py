@@ -197,8 +197,9 @@ def test_load_config_from_prj_conf(tmp_path: Path) -> None:
 
 def test_later_assignment_wins(tmp_path: Path) -> None:
     path = _conf(tmp_path, "CONFIG_MAIN_STACK_SIZE=512\nCONFIG_MAIN_STACK_SIZE=4096\n")
-    with pytest.warns(KconfigWarning, match=rf"{re.escape(str(path))}:2: .*set more than once"):
+    with pytest.warns(KconfigWarning, match="set more than once") as record:
         cfg = load_config(path)
+    assert (record[0].filename, record[0].lineno) == (str(path), 2)  # at the line, not in zsim
     assert cfg["MAIN_STACK_SIZE"] == 4096
     path2 = _conf(tmp_path, "CONFIG_ASSERT=y\n# CONFIG_ASSERT is not set\n", "b.conf")
     assert _quiet(path2)["ASSERT"] is False
@@ -208,9 +209,10 @@ def test_unknown_symbol_is_kept_and_warned_with_file_and_line(tmp_path: Path) ->
     path = _conf(tmp_path, "CONFIG_PACKET_IO=y\n\nCONFIG_FOO_BAR=7\n")
     values, warns = parse_prj_conf(path)
     assert values["FOO_BAR"] == 7
-    assert warns == [f"{path}:3: unknown symbol CONFIG_FOO_BAR (not modelled by zsim; value kept)"]
-    with pytest.warns(KconfigWarning, match=rf"^{re.escape(str(path))}:3: unknown symbol"):
+    assert warns == [f"{path}:3: unknown symbol CONFIG_FOO_BAR"]
+    with pytest.warns(KconfigWarning, match="^unknown symbol CONFIG_FOO_BAR$") as record:
         cfg = load_config(path)
+    assert (record[0].filename, record[0].lineno) == (str(path), 3)
     assert cfg["FOO_BAR"] == 7 and cfg.enabled("FOO_BAR")
     assert cfg.warnings == warns
 
@@ -302,8 +304,9 @@ def test_known_symbol_type_errors_name_file_and_line(
 
 def test_not_set_on_a_non_bool_symbol_is_ignored_with_a_warning(tmp_path: Path) -> None:
     path = _conf(tmp_path, "# CONFIG_MAIN_STACK_SIZE is not set\n")
-    with pytest.warns(KconfigWarning, match=r":1: '# CONFIG_MAIN_STACK_SIZE is not set' ignored"):
+    with pytest.warns(KconfigWarning, match=r"'# CONFIG_MAIN_STACK_SIZE is not set' ignored"):
         cfg = load_config(path)
+    assert cfg.warnings[0].startswith(f"{path}:1: ")
     assert cfg["MAIN_STACK_SIZE"] == 1024
 
 

@@ -14,7 +14,7 @@ from zsim.export.graph import Edge, Graph, Node, graph_of, render_svg, to_dot, w
 from zsim.export.jsonl import write_jsonl
 from zsim.export.perfetto import build_trace, write_perfetto
 from zsim.export.plot import write_plot
-from zsim.export.series import pool_occupancy, queue_depths
+from zsim.export.series import BucketSeries, Levels
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -58,17 +58,48 @@ def test_jsonl_header_first_then_every_event(tmp_path):
     assert lines[1:] == events
 
 
-def test_series_follow_enqueue_handle_and_alloc_free():
-    events = hand_trace()
-    assert queue_depths(events)["q"] == [(0.0, 0), (35.0, 1), (1035.0, 2), (1600.0, 1),
-                                         (1700.0, 0)]
-    assert pool_occupancy(events)["pool"] == [(0.0, 0), (10.0, 1), (1010.0, 2), (1600.0, 1),
-                                              (1700.0, 0)]
+LEVELS = [("queue q depth", 0.0, 0), ("pool pool in use", 0.0, 0),
+          ("pool pool in use", 10.0, 1), ("queue q depth", 35.0, 1),
+          ("pool pool in use", 1010.0, 2), ("queue q depth", 1035.0, 2),
+          ("queue q depth", 1500.0, 1), ("queue q depth", 1600.0, 0),
+          ("pool pool in use", 1600.0, 1), ("pool pool in use", 1700.0, 0)]
+
+
+def test_bucket_series_keeps_min_max_last_per_bucket():
+    s = BucketSeries(0, width_us=100.0, max_buckets=4)
+    s.record(10.0, 3)       # a spike inside bucket 0
+    s.record(20.0, 0)
+    s.record(250.0, 2)      # bucket 2; bucket 1 holds the level carried over (0)
+    assert s.points() == [(0.0, 0, 3, 0), (100.0, 0, 0, 0), (200.0, 0, 2, 2)]
+    s.record(450.0, 1)      # beyond 4 buckets: the width doubles, neighbours merge
+    assert s.width == 200.0
+    assert s.points() == [(0.0, 0, 3, 0), (200.0, 0, 2, 2), (400.0, 1, 2, 1)]
+    assert s.peak == 3
+    s.close(800.0)
+    assert len(s.points()) == 4 and s.points()[-1] == (600.0, 1, 1, 1)
+
+
+def test_bucket_series_memory_does_not_grow_with_time():
+    s = BucketSeries(0, width_us=1.0, max_buckets=64)
+    for i in range(100_000):
+        s.record(i * 10.0, i % 7)
+    assert len(s.points()) <= 64 and s.peak == 6
+    assert min(p[1] for p in s.points()) == 0
+
+
+def test_levels_pass_changes_on_and_declare_tracks_at_zero():
+    seen = []
+    lv = Levels(then=lambda *a: seen.append(a))
+    lv.declare("queue q depth")
+    lv("queue q depth", 5.0, 0)         # no change: not passed on
+    lv("queue q depth", 6.0, 2)
+    assert seen == [("queue q depth", 0.0, 0), ("queue q depth", 6.0, 2)]
+    assert lv.series["queue q depth"].peak == 2
 
 
 def test_perfetto_threads_slices_and_counters(tmp_path):
     path = tmp_path / "p.json"
-    write_perfetto(path, HEADER, hand_trace())
+    write_perfetto(path, HEADER, hand_trace(), LEVELS)
     trace = json.loads(path.read_text())
     evs = trace["traceEvents"]
     assert evs and all(e["ph"] in ("B", "E", "X", "C", "M") for e in evs)
@@ -109,7 +140,12 @@ def test_perfetto_uses_start_us_when_the_trace_has_it():
 
 def test_plot_is_a_png_made_by_matplotlib(tmp_path):
     path = tmp_path / "plot.png"
-    write_plot(path, HEADER, hand_trace())
+    levels = Levels()
+    for name, us, value in LEVELS:
+        levels(name, us, value)
+    levels.close(1720.0)
+    write_plot(path, HEADER, levels.series, {"qs": [(1565.0, 1), (1665.0, 1)], "imm": [(20.0, 2)]},
+               1720.0)
     data = path.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     assert b"Matplotlib" in data[:4096]          # the Software tEXt chunk

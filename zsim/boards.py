@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.resources
+import math
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +20,6 @@ from types import MappingProxyType
 from typing import Any
 
 import jsonschema
-import yaml
 
 from zsim.errors import BoardError
 from zsim.yamlfile import YamlDocument, YamlSyntaxError, json_path, read_yaml, unknown_keys
@@ -153,7 +154,11 @@ ZERO_COSTS: Mapping[str, float] = MappingProxyType(
 # mapping is reported against its own key rather than as "not valid under any schema".
 _STRICT = {**BOARD_SCHEMA, "properties": {**BOARD_SCHEMA["properties"],
                                           "costs": BOARD_SCHEMA["properties"]["costs"]["anyOf"][1]}}
-_VALIDATOR = jsonschema.Draft202012Validator(_STRICT)
+# YAML's 64.0 is a float: counts, clocks and sizes must be written as integers.
+_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda _checker, v: isinstance(v, int) and not isinstance(v, bool))
+_VALIDATOR = jsonschema.validators.extend(jsonschema.Draft202012Validator,
+                                          type_checker=_TYPES)(_STRICT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,22 +258,6 @@ def _describe(err: jsonschema.ValidationError, doc: YamlDocument) -> tuple[int, 
     return line, f"{json_path(parts, '$')}: {err.message}"
 
 
-def _check_duplicate_keys(node: yaml.Node | None, where: str) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key, value in node.value:
-            line = key.start_mark.line + 1
-            if key.value in seen:
-                raise BoardError(
-                    f"{where}:{line}: duplicate key {key.value!r} (first at line {seen[key.value]})"
-                )
-            seen[key.value] = line
-            _check_duplicate_keys(value, where)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _check_duplicate_keys(item, where)
-
-
 _CACHE: dict[str, tuple[tuple[int, int, int, int], BoardProfile]] = {}
 
 
@@ -299,16 +288,17 @@ def _parse_profile(path: Path) -> BoardProfile:
         line = "" if exc.line is None else f":{exc.line}"
         raise BoardError(f"{where}{line}: invalid YAML: {exc.problem}") from None
     data = doc.data
-    _check_duplicate_keys(doc.root, where)
     if not isinstance(data, dict):
         raise BoardError(
             f"{where}:1: $: expected a mapping of board fields, got {type(data).__name__}"
         )
+    problems = _finite_costs(data, doc)
     if data.get("costs") == "zero":
         data["costs"] = dict(ZERO_COSTS)
-    problems = sorted(_describe(e, doc) for e in _VALIDATOR.iter_errors(data))
+    problems += [_describe(e, doc) for e in _VALIDATOR.iter_errors(data)]
     if not problems:
         problems = _cross_check(data, doc)
+    problems.sort()
     if problems:
         lines = "\n".join(f"{where}:{line}: {msg}" for line, msg in problems)
         raise BoardError(f"invalid board profile {where}:\n{lines}")
@@ -341,13 +331,37 @@ _ERRNO_OF_LIBC = {"minimal": "zephyr", "picolibc": "zephyr", "newlib": "zephyr",
 lib/libc/minimal/include/errno.h's numbers; the host's (native_sim) has its own."""
 
 
+def _finite_costs(data: dict[str, Any], doc: YamlDocument) -> list[tuple[int, str]]:
+    """Costs written as ``.nan``, or ``.inf`` cycles (the schema's minimum lets them
+    through); ``copy_bytes_per_cycle: .inf`` (free copies) is allowed."""
+    costs = data.get("costs")
+    if not isinstance(costs, dict):
+        return []
+    return [(doc.line(["costs", k]), f"$.costs.{k}: expected a finite number, got {v!r}")
+            for k, v in costs.items()
+            if isinstance(v, float) and (math.isnan(v) or (math.isinf(v)
+                                                           and k != "copy_bytes_per_cycle"))]
+
+
 def _cross_check(data: dict[str, Any], doc: YamlDocument) -> list[tuple[int, str]]:
-    """Checks the schema cannot express: the errno flavour follows the C library."""
+    """Checks the schema cannot express: the errno flavour follows the C library, the tick
+    comes from the hardware timer, and memory fits the address space."""
+    out = []
     want = _ERRNO_OF_LIBC[data["libc"]]
     if data["errno_flavour"] != want:
-        return [(doc.line(["errno_flavour"]), f"$.errno_flavour: expected {want!r} for libc "
-                 f"{data['libc']!r}, got {data['errno_flavour']!r}")]
-    return []
+        out.append((doc.line(["errno_flavour"]), f"$.errno_flavour: expected {want!r} for "
+                    f"libc {data['libc']!r}, got {data['errno_flavour']!r}"))
+    ticks, cycles = data["sys_clock_ticks_per_sec"], data["sys_clock_hw_cycles_per_sec"]
+    if ticks > cycles:
+        out.append((doc.line(["sys_clock_ticks_per_sec"]),
+                    f"$.sys_clock_ticks_per_sec: {ticks} ticks per second is faster than the "
+                    f"hardware timer ({cycles} cycles per second)"))
+    space_kib = 2 ** (8 * data["pointer_size"]) // 1024
+    for key in ("ram_kib", "flash_kib"):
+        if data[key] > space_kib:
+            out.append((doc.line([key]), f"$.{key}: {data[key]} KiB does not fit the "
+                        f"{8 * data['pointer_size']}-bit address space ({space_kib} KiB)"))
+    return out
 
 
 # --- the board registry -----------------------------------------------------------------
@@ -391,6 +405,9 @@ def known_boards(extra: Iterable[str | os.PathLike[str]] = ()) -> dict[str, Boar
     return _registry(extra)[0]
 
 
+_NAME_RE = re.compile(BOARD_SCHEMA["properties"]["identifier"]["pattern"])
+
+
 def _norm(name: str) -> str:
     return name.replace("/", "_")
 
@@ -415,6 +432,12 @@ def load_board(
             f"board must be a name, a profile or a .yaml path, not {type(board).__name__}"
         )
     boards, by_alias = _registry(extra)
+    if not _NAME_RE.fullmatch(board):
+        what = "an empty board name" if not board.strip() else f"{board!r} is not a board name"
+        raise BoardError(
+            f"{what}: expected a board identifier such as nrf52840dk/nrf52840 (letters, "
+            f"digits, _.+- and /); known boards: {', '.join(boards)}"
+        )
     by_norm_id = {_norm(i): p for i, p in boards.items()}
     by_norm_alias = {_norm(a): p for a, p in by_alias.items()}
     for table, key in (

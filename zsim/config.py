@@ -7,13 +7,16 @@ on other symbols) and for any other symbol the user assigned.
 ``prj.conf`` files follow Kconfig's own syntax: ``CONFIG_NAME=value`` with no spaces around
 ``=``, ``# CONFIG_NAME is not set``, ``#`` comments, later assignments winning. Zephyr aborts the
 build on an undefined symbol; zsim only knows a subset of Zephyr's symbols, so it keeps unknown
-ones and warns (:class:`KconfigWarning`) instead.
+ones and warns instead (``file:line: unknown symbol CONFIG_X``), unless loaded with ``strict``,
+which makes every warning an error. Every error of a file is reported at once
+(:class:`KconfigError`).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 import warnings as _warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,15 +24,23 @@ from pathlib import Path
 
 from zsim.boards import BoardProfile, load_board
 from zsim.errors import ConfigError
+from zsim.yamlfile import MAX_FILE_BYTES
 
 __all__ = [
     "CHOICES",
     "SYMBOLS",
+    "Assignments",
     "Config",
+    "KconfigError",
     "KconfigWarning",
     "Symbol",
+    "check_value",
     "load_config",
+    "parse_assignment",
     "parse_prj_conf",
+    "python_warning",
+    "read_prj_conf",
+    "warn_to_stderr",
 ]
 
 Value = bool | int | str
@@ -68,6 +79,8 @@ def _i(
 
 
 _INT32_MAX = 2**31 - 1
+# Sizes, delays and frequencies Kconfig leaves unbounded, but no build takes below 0.
+_SIZE = (0, _INT32_MAX)
 _K = "kernel/Kconfig"
 _DBG = "subsys/debug/Kconfig"
 _LOG = "subsys/logging/Kconfig.*"
@@ -127,9 +140,9 @@ SYMBOLS: dict[str, Symbol] = {
     "NUM_COOP_PRIORITIES": _i(16, _K, (0, 128)),
     "NUM_PREEMPT_PRIORITIES": _i(15, _K, (0, 127)),
     "MAIN_THREAD_PRIORITY": _i(lambda get, b: 0 if get("NUM_PREEMPT_PRIORITIES") else -2, _K),
-    "MAIN_STACK_SIZE": _i(_main_stack, _K),
-    "IDLE_STACK_SIZE": _i(_idle_stack, _K),
-    "ISR_STACK_SIZE": _i(2048, _K),
+    "MAIN_STACK_SIZE": _i(_main_stack, _K, _SIZE),
+    "IDLE_STACK_SIZE": _i(_idle_stack, _K, _SIZE),
+    "ISR_STACK_SIZE": _i(2048, _K, _SIZE),
     "PRIORITY_CEILING": _i(-127, _K),
     "NUM_METAIRQ_PRIORITIES": _i(0, _K),
     "SCHED_DEADLINE": _b(False, _K),
@@ -143,8 +156,8 @@ SYMBOLS: dict[str, Symbol] = {
     "ERRNO": _b(True, _K),
     "BOOT_BANNER": _b(True, _K),
     "BOOT_BANNER_STRING": Symbol("string", "Booting Zephyr OS build", _K),
-    "BOOT_DELAY": _i(0, _K),
-    "SYSTEM_WORKQUEUE_STACK_SIZE": _i(1024, _K),
+    "BOOT_DELAY": _i(0, _K, _SIZE),
+    "SYSTEM_WORKQUEUE_STACK_SIZE": _i(1024, _K, _SIZE),
     "SYSTEM_WORKQUEUE_PRIORITY": _i(_workq_prio, _K),
     "SYSTEM_WORKQUEUE_NO_YIELD": _b(False, _K),
     "TIMESLICING": _b(lambda get, b: get("NUM_PREEMPT_PRIORITIES") != 0, _K),
@@ -156,10 +169,10 @@ SYMBOLS: dict[str, Symbol] = {
     "POLL": _b(False, _K),
     "EVENTS": _b(False, _K),
     "KERNEL_MEM_POOL": _b(True, _K),
-    "HEAP_MEM_POOL_SIZE": _i(0, _K),
+    "HEAP_MEM_POOL_SIZE": _i(0, _K, _SIZE),
     "SYS_CLOCK_EXISTS": _b(True, _K),
     "SYS_CLOCK_TICKS_PER_SEC": _i(lambda get, b: b.ticks_per_sec, _K, (0, _INT32_MAX)),
-    "SYS_CLOCK_HW_CYCLES_PER_SEC": _i(lambda get, b: b.hw_cycles_per_sec, _K),
+    "SYS_CLOCK_HW_CYCLES_PER_SEC": _i(lambda get, b: b.hw_cycles_per_sec, _K, _SIZE),
     "TICKLESS_KERNEL": _b(True, _K),
     "TIMEOUT_64BIT": _b(True, _K),
     "XIP": _b(lambda get, b: b.xip, _K),
@@ -224,7 +237,7 @@ SYMBOLS: dict[str, Symbol] = {
     # Test framework (subsys/testsuite/ztest/Kconfig)
     "ZTEST": _b(False, _ZT),
     "TEST": _b(lambda get, b: get("ZTEST"), "subsys/testsuite/Kconfig"),
-    "ZTEST_STACK_SIZE": _i(lambda get, b: 2048 if b.arch == "x86" else 1024, _ZT),
+    "ZTEST_STACK_SIZE": _i(lambda get, b: 2048 if b.arch == "x86" else 1024, _ZT, _SIZE),
     "ZTEST_ASSERT_VERBOSE": _i(1, _ZT),
     "ZTEST_SHUFFLE": _b(False, _ZT, ("ZTEST",)),
     "ZTEST_SUMMARY": _b(True, _ZT, ("ZTEST",)),
@@ -296,22 +309,24 @@ def _literal(text: str) -> tuple[str, Value] | None:
 _EXPECT = {"bool": "y or n", "int": "a decimal integer", "string": "a quoted string"}
 
 
-def _check_known(name: str, kind: str, value: Value, raw: str, where: str) -> None:
-    """Raise ConfigError unless ``value`` (parsed as ``kind``) fits known symbol ``name``."""
+def _known_problem(name: str, kind: str, value: Value, raw: str) -> str | None:
+    """Why ``value`` (parsed as ``kind``) does not fit known symbol ``name``; None if it does."""
     sym = SYMBOLS[name]
     if kind != sym.type:
         article = "an" if sym.type == "int" else "a"
-        raise ConfigError(
-            f"{where}: CONFIG_{name} is {article} {sym.type} symbol: expected "
-            f"{_EXPECT[sym.type]}, got {raw}"
-        )
+        return (f"CONFIG_{name} is {article} {sym.type} symbol: expected "
+                f"{_EXPECT[sym.type]}, got {raw}")
     if sym.range and isinstance(value, int) and not sym.range[0] <= value <= sym.range[1]:
         lo, hi = sym.range
-        raise ConfigError(f"{where}: CONFIG_{name}={value} is out of its range {lo}..{hi}")
+        return f"CONFIG_{name}={value} is out of its range {lo}..{hi}"
+    return None
 
 
-def _from_python(name: str, value: object, where: str) -> Value:
-    """Normalise one mapping value (bool/int/str; "y"/"n" mean booleans)."""
+def check_value(name: str, value: object) -> tuple[Value | None, str | None]:
+    """One mapping value for symbol ``name`` (no ``CONFIG_`` prefix; bool, int or str, and
+    "y"/"n" mean booleans): (the value, None), or (None, what is wrong with it)."""
+    if not _NAME_RE.fullmatch(name):
+        return None, f"{name!r} is not a Kconfig symbol name"
     if value in ("y", "n") and isinstance(value, str):
         value = value == "y"
     if isinstance(value, bool):
@@ -321,79 +336,178 @@ def _from_python(name: str, value: object, where: str) -> Value:
     elif isinstance(value, str):
         kind = "string"
     else:
-        raise ConfigError(
-            f"{where}: CONFIG_{name}: expected bool, int or str, "
-            f"got {type(value).__name__} {value!r}"
-        )
-    if name in SYMBOLS:
-        _check_known(name, kind, value, repr(value), where)
-    return value
+        return None, (f"CONFIG_{name}: expected bool, int or str, "
+                      f"got {type(value).__name__} {value!r}")
+    problem = _known_problem(name, kind, value, repr(value)) if name in SYMBOLS else None
+    return (None, problem) if problem else (value, None)
+
+
+def _unknown(where: str, name: str) -> str:
+    return f"{where}: unknown symbol CONFIG_{name}"
+
+
+class KconfigError(ConfigError):
+    """Kconfig input that cannot be used; ``errors`` lists every ``file:line: what``."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = list(errors)
+
+
+class Assignments(Mapping[str, object]):
+    """Checked Kconfig assignments in the order made (symbol names without ``CONFIG_``),
+    with where each symbol was last set (``where``: name -> ``file:line``) and the warnings
+    met while reading them. Later assignments win; :meth:`overlay` layers another set."""
+
+    def __init__(self, values: Mapping[str, Value] | None = None, *,
+                 where: Mapping[str, str] | None = None, warnings: list[str] | None = None,
+                 source: str | None = None) -> None:
+        self._values: dict[str, Value] = dict(values or {})
+        self.where: dict[str, str] = dict(where or {})
+        self.warnings: list[str] = list(warnings or [])
+        self.source = source
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object], origin: str = "config mapping",
+                     where: Mapping[str, str] | None = None) -> Assignments:
+        """Check a mapping of symbols (``CONFIG_`` prefixes allowed); every bad value is
+        listed in one :class:`KconfigError`, each at ``where[key]`` (else ``origin``)."""
+        out = cls(source=None)
+        errors: list[str] = []
+        for key, val in values.items():
+            name = _strip(str(key))
+            loc = (where or {}).get(str(key)) or (where or {}).get(name) or origin
+            value, problem = check_value(name, val)
+            if problem:
+                errors.append(f"{loc}: {problem}")
+                continue
+            if name not in SYMBOLS:
+                out.warnings.append(_unknown(loc, name))
+            out._values.pop(name, None)
+            out._values[name] = value  # type: ignore[assignment]
+            out.where[name] = loc
+        if errors:
+            raise KconfigError(errors)
+        return out
+
+    def overlay(self, other: Mapping[str, object]) -> Assignments:
+        """These assignments with ``other``'s made after them (a plain mapping is checked
+        first, as :meth:`from_mapping`)."""
+        if not isinstance(other, Assignments):
+            other = Assignments.from_mapping(other)
+        out = Assignments(self._values, where=self.where,
+                          warnings=self.warnings + [w for w in other.warnings
+                                                    if w not in self.warnings],
+                          source=self.source or other.source)
+        for name, value in other.items():
+            out._values.pop(name, None)  # keep assignment order: a later choice member wins
+            out._values[name] = value  # type: ignore[assignment]
+            if name in other.where:
+                out.where[name] = other.where[name]
+        return out
+
+    def __getitem__(self, name: str) -> Value:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Assignments({self._values!r}, source={self.source!r})"
 
 
 # --- prj.conf ---------------------------------------------------------------------------
 
 
-def _malformed(where: str, line: str, hint: str = "") -> ConfigError:
+def _malformed(line: str, hint: str = "") -> str:
     extra = f" ({hint})" if hint else ""
-    return ConfigError(f"{where}: expected CONFIG_<NAME>=<value>, got {line!r}{extra}")
+    return f"expected CONFIG_<NAME>=<value>, got {line!r}{extra}"
 
 
-def _parse(path: str | os.PathLike[str]) -> tuple[dict[str, Value], list[str], dict[str, str]]:
-    """prj.conf -> (values, warnings, symbol -> "file:line" of its last assignment)."""
+def _lines(data: bytes) -> Iterator[tuple[int, str | None, str]]:
+    """(line number, the line decoded, or None and why it is not UTF-8) for each line."""
+    for lineno, raw in enumerate(data.splitlines(), 1):
+        try:
+            yield lineno, raw.decode("utf-8"), ""
+        except UnicodeDecodeError as exc:
+            yield lineno, None, (f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at column "
+                                 f"{exc.start + 1} ({exc.reason})")
+
+
+def _parse_line(line: str) -> tuple[str, str, Value, str, bool] | str | None:
+    """One prj.conf line: None (blank or comment), (name, kind, value, raw, unset), or
+    what is wrong with it."""
+    line = line.rstrip()  # Kconfig ignores trailing whitespace
+    unset = _UNSET_RE.fullmatch(line)
+    if not line or (line.lstrip().startswith("#") and not unset):
+        return None
+    if unset:
+        return unset.group(1), "bool", False, "is not set", True
+    m = _SET_RE.fullmatch(line)
+    if not m or not _NAME_RE.fullmatch(m.group(1)):
+        hint = ""
+        if re.match(r"\s*CONFIG_\w+\s*=", line):
+            hint = "Kconfig allows no spaces around '=' or before CONFIG_"
+        return _malformed(line, hint)
+    name, raw = m.group(1), m.group(2)
+    lit = _literal(raw)
+    if lit is None:
+        hint = "the value must be y, n, a number or a double-quoted string"
+        if "#" in raw:
+            hint = "comments must be on their own line"
+        elif raw == "m":
+            hint = "Zephyr has no loadable modules: use y or n"
+        return _malformed(line, hint)
+    return name, lit[0], lit[1], raw, False
+
+
+def read_prj_conf(path: str | os.PathLike[str]) -> Assignments:
+    """Read and check a Kconfig fragment. Every malformed line or bad value is listed in
+    one :class:`KconfigError` (``file:line: what`` each); unknown symbols, symbols set
+    twice and ``is not set`` on a non-bool symbol are warnings in ``warnings``."""
     fname = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(f"{fname}: cannot read Kconfig fragment: {exc.strerror}") from None
-    values: dict[str, Value] = {}
-    where_set: dict[str, str] = {}
-    warns: list[str] = []
-    for lineno, raw_line in enumerate(text.splitlines(), 1):
-        line = raw_line.rstrip()  # Kconfig ignores trailing whitespace
+        raise KconfigError([f"{fname}: cannot read Kconfig fragment: {exc.strerror}"]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise KconfigError([f"{fname}: larger than {MAX_FILE_BYTES} bytes: not a Kconfig "
+                            f"fragment"])
+    out = Assignments(source=fname)
+    errors: list[str] = []
+    for lineno, line, why in _lines(data):
         where = f"{fname}:{lineno}"
-        unset = _UNSET_RE.fullmatch(line)
-        if not line or (line.lstrip().startswith("#") and not unset):
+        parsed = _parse_line(line) if line is not None else why
+        if parsed is None:
             continue
-        if unset:
-            name, kind, value, raw = unset.group(1), "bool", False, "is not set"
-        else:
-            m = _SET_RE.fullmatch(line)
-            if not m or not _NAME_RE.fullmatch(m.group(1)):
-                hint = ""
-                if re.match(r"\s*CONFIG_\w+\s*=", line) and "=" in line:
-                    hint = "Kconfig allows no spaces around '=' or before CONFIG_"
-                raise _malformed(where, line, hint)
-            name, raw = m.group(1), m.group(2)
-            lit = _literal(raw)
-            if lit is None:
-                hint = "the value must be y, n, a number or a double-quoted string"
-                if "#" in raw:
-                    hint = "comments must be on their own line"
-                elif raw == "m":
-                    hint = "Zephyr has no loadable modules: use y or n"
-                raise _malformed(where, line, hint)
-            kind, value = lit
+        if isinstance(parsed, str):
+            errors.append(f"{where}: {parsed}")
+            continue
+        name, kind, value, raw, unset = parsed
         if name in SYMBOLS:
             if unset and SYMBOLS[name].type != "bool":
-                warns.append(
-                    f"{where}: '# CONFIG_{name} is not set' ignored: "
-                    f"{name} is a {SYMBOLS[name].type} symbol"
-                )
+                out.warnings.append(f"{where}: '# CONFIG_{name} is not set' ignored: "
+                                    f"{name} is a {SYMBOLS[name].type} symbol")
                 continue
-            _check_known(name, kind, value, raw, where)
+            problem = _known_problem(name, kind, value, raw)
+            if problem:
+                errors.append(f"{where}: {problem}")
+                continue
         else:
-            warns.append(
-                f"{where}: unknown symbol CONFIG_{name} (not modelled by zsim; value kept)"
-            )
-        if name in where_set:
-            warns.append(
-                f"{where}: CONFIG_{name} set more than once "
-                f"(previously at {where_set[name]}); the later value wins"
-            )
-        values.pop(name, None)  # keep assignment order: a later choice member wins
-        values[name] = value
-        where_set[name] = where
-    return values, warns, where_set
+            out.warnings.append(_unknown(where, name))
+        if name in out.where:
+            out.warnings.append(f"{where}: CONFIG_{name} set more than once (previously at "
+                                f"{out.where[name]}); the later value wins")
+        out._values.pop(name, None)  # keep assignment order: a later choice member wins
+        out._values[name] = value
+        out.where[name] = where
+    if errors:
+        raise KconfigError(errors)
+    return out
 
 
 def parse_assignment(line: str) -> tuple[str, object]:
@@ -402,19 +516,20 @@ def parse_assignment(line: str) -> tuple[str, object]:
     m = _SET_RE.fullmatch(line.strip())
     lit = _literal(m.group(2)) if m else None
     if m is None or lit is None:
-        raise _malformed("extra_configs", line, "the value must be y, n, a number or a "
-                         "double-quoted string")
+        raise ConfigError("extra_configs: " + _malformed(
+            line, "the value must be y, n, a number or a double-quoted string"))
     return m.group(1), lit[1]
 
 
 def parse_prj_conf(path: str | os.PathLike[str]) -> tuple[dict[str, object], list[str]]:
-    """Read a Kconfig fragment: ({symbol: value}, warnings). Malformed input raises ConfigError.
+    """Read a Kconfig fragment: ({symbol: value}, warnings); bad input raises
+    :class:`KconfigError` listing every error (see :func:`read_prj_conf`).
 
     Values come back as ``bool`` (y/n and ``is not set``), ``int`` (decimal or 0x hex) or ``str``
     (quotes removed, ``\\"`` and ``\\\\`` unescaped).
     """
-    values, warns, _ = _parse(path)
-    return dict(values), warns
+    conf = read_prj_conf(path)
+    return dict(conf), list(conf.warnings)
 
 
 # --- the resolved configuration ---------------------------------------------------------
@@ -431,26 +546,21 @@ class Config(Mapping[str, object]):
         source: str | None = None,
         warnings: list[str] | None = None,
         where: Mapping[str, str] | None = None,
+        strict: bool = False,
     ) -> None:
         self.board: BoardProfile = load_board(board if board is not None else "native_sim")
-        self.source = source
+        self.strict = strict
+        if not isinstance(values, Assignments):
+            if where is not None:  # already parsed and checked (a rebuild)
+                values = Assignments(values, where=where)  # type: ignore[arg-type]
+            else:
+                values = Assignments.from_mapping(values or {}, source or "config mapping")
+        self.source = source if source is not None else values.source
         self.warnings: list[str] = list(warnings or [])
-        origin = source or "config mapping"
-        self._where = dict(where or {})
-        self._user: dict[str, Value] = {}
-        for key, val in (values or {}).items():
-            name = _strip(str(key))
-            if not _NAME_RE.fullmatch(name):
-                raise ConfigError(f"{origin}: {key!r} is not a Kconfig symbol name")
-            loc = self._where.get(name, origin)
-            if where is not None:  # already parsed and checked (prj.conf, or a rebuild)
-                self._user[name] = val  # type: ignore[assignment]
-                continue
-            self._user[name] = _from_python(name, val, loc)
-            if name not in SYMBOLS:
-                self._warn(
-                    f"{loc}: unknown symbol CONFIG_{name} (not modelled by zsim; value kept)"
-                )
+        for msg in values.warnings:
+            self._warn(msg)
+        self._where = dict(values.where)
+        self._user: dict[str, Value] = dict(values)  # type: ignore[arg-type]
         self._implied: dict[str, bool] = {}
         for group in CHOICES:
             chosen = [n for n, v in self._user.items() if n in group and v is True]
@@ -461,6 +571,8 @@ class Config(Mapping[str, object]):
             self._resolve(name, ())
         for name, val in self._user.items():
             self._values.setdefault(name, val)
+        if strict and self.warnings:
+            raise KconfigError(self.warnings)
 
     def _resolve(self, name: str, stack: tuple[str, ...]) -> Value:
         if name in self._values:
@@ -528,18 +640,54 @@ class Config(Mapping[str, object]):
     def with_board(self, board: BoardProfile) -> Config:
         """The same assignments resolved for another board (board-dependent defaults change)."""
         return Config(
-            self._user, board, source=self.source, warnings=self.warnings, where=self._where
+            self._user, board, source=self.source, warnings=self.warnings, where=self._where,
+            strict=self.strict,
         )
+
+
+Warn = Callable[[str], None]
+
+
+def warn_to_stderr(msg: str) -> None:
+    """Print one Kconfig warning as a command does: ``zsim: warning: file:line: what``."""
+    print(f"zsim: warning: {msg}", file=sys.stderr)
+
+
+_LOCATED = re.compile(r"(.+?):(\d+): (.*)", re.S)
+_PACKAGE = str(Path(__file__).resolve().parent)
+
+
+def python_warning(msg: str) -> None:
+    """Issue one Kconfig warning as a :class:`KconfigWarning` located where it is about:
+    the prj.conf line, else the first caller outside zsim."""
+    m = _LOCATED.fullmatch(msg)
+    if m:
+        _warnings.warn_explicit(m.group(3), KconfigWarning, m.group(1), int(m.group(2)))
+        return
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+    _warnings.warn_explicit(msg, KconfigWarning, frame.f_code.co_filename, frame.f_lineno,
+                            module=frame.f_globals.get("__name__"))
 
 
 def load_config(
     config: Mapping[str, object] | str | os.PathLike[str] | Config | None,
     board: BoardProfile | str | None = None,
+    *,
+    strict: bool = False,
+    warn: Warn | None = None,
 ) -> Config:
-    """Build a :class:`Config` from nothing, a mapping, a ``prj.conf`` path or a Config.
+    """Build a :class:`Config` from nothing, a mapping (:class:`Assignments` included), a
+    ``prj.conf`` path or a Config.
 
     Without a board, board-dependent defaults (tick rate, libc, XIP...) are native_sim's, the
-    Kernel's default board. Warnings are also issued as :class:`KconfigWarning`.
+    Kernel's default board. Every error is listed in one :class:`KconfigError`. Warnings
+    (``file:line: what``: unknown symbols, symbols set twice, assignments without effect)
+    are kept in ``Config.warnings`` and passed one by one to ``warn`` (a command passes
+    :func:`warn_to_stderr`; by default :func:`python_warning`); with ``strict`` they are
+    errors instead. A Config passed in is returned as it is (rebound to ``board``),
+    without warning again.
     """
     if board is not None:
         board = load_board(board)
@@ -548,17 +696,16 @@ def load_config(
             return config
         return config.with_board(board)
     if config is None:
-        cfg = Config({}, board)
+        cfg = Config({}, board, strict=strict)
     elif isinstance(config, (str, os.PathLike)):
-        values, warns, where = _parse(config)
-        cfg = Config(values, board, source=os.fspath(config), warnings=warns, where=where)
+        cfg = Config(read_prj_conf(config), board, strict=strict)
     elif isinstance(config, Mapping):
-        cfg = Config(config, board)
+        cfg = Config(config, board, strict=strict)
     else:
         raise ConfigError(
             f"config must be None, a mapping of symbols or a prj.conf path, "
             f"not {type(config).__name__}"
         )
     for msg in cfg.warnings:
-        _warnings.warn(msg, KconfigWarning, stacklevel=2)
+        (warn or python_warning)(msg)
     return cfg

@@ -42,3 +42,10 @@ class ConfigError(ZsimError, ValueError):
 
 class BoardError(ZsimError, ValueError):
     """An unknown board or a malformed board profile."""
+
+
+class RunStopped(BaseException):
+    """A run stopped from outside the simulation (a signal, a wall-clock limit) where the
+    simulated code did not give the kernel a chance to stop it cooperatively; not an error
+    of the model. A BaseException so that model code catching ``Exception`` cannot swallow
+    it."""

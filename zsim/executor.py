@@ -39,6 +39,10 @@ class RunOutcome:
     stop_reason: str = ""                    # "until" | "idle" | "stopped" ("" if unknown)
     blocked: list[str] = field(default_factory=list)    # threads blocked forever at the end
     summary: dict[str, Any] = field(default_factory=dict)  # simulator: zsim.summary output
+    traceback: str | None = None             # the crashed thread's Python traceback
+    stopped_by: str | None = None            # why the run was stopped from outside
+    started: bool = True                     # False: it failed before its first instant
+    error_type: str | None = None            # the exception class behind ``error``
 
     @property
     def ok(self) -> bool:

@@ -13,13 +13,14 @@ import importlib.util
 import itertools
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .config import parse_prj_conf
+from .boards import BoardProfile, load_board
+from .config import Assignments, Config, Warn, load_config, read_prj_conf
 from .errors import ZsimError
 from .topology import Topology, build, load_topology, uses_runtime_connections
 from .topology.loader import FILE_NAME as TOPOLOGY_FILE
@@ -53,8 +54,12 @@ class Model:
                       ) -> Mapping[str, object] | str | None:
         """The configuration to build the kernel with: the model's ``defaults``, then the
         prj.conf (``config`` when it is a path, else the directory's), then the model's own
-        ``config``; a mapping given as ``config`` applies last, over all of them."""
-        base: Mapping[str, object] | str | None
+        ``config``; a mapping given as ``config`` applies last, over all of them.
+
+        A path (or None) when there is nothing to layer, else checked
+        :class:`~zsim.config.Assignments` that remember the ``file:line`` of each symbol;
+        bad values raise :class:`~zsim.config.KconfigError` listing all of them."""
+        base: str | None
         if isinstance(config, (str, os.PathLike)):
             base = os.fspath(config)
         elif self.prj_conf is not None:  # a mapping overlays the prj.conf (as -DCONFIG_...)
@@ -62,15 +67,26 @@ class Model:
         else:
             base = None
         extra = dict(config) if isinstance(config, Mapping) else {}
-        if not self.config and not self.defaults:
-            return extra if base is None else (base if not extra else
-                                              {**parse_prj_conf(base)[0], **extra})
-        values: dict[str, object] = dict(self.defaults)
+        if not self.config and not self.defaults and not extra:
+            return base
+        conf = Assignments.from_mapping(self.defaults, f"{self.path} (default)")
         if base is not None:
-            values.update(parse_prj_conf(base)[0])
-        values.update(self.config)
-        values.update(extra)
-        return values
+            conf = conf.overlay(read_prj_conf(base))
+        if self.config:
+            where = self.topology.config_where if self.topology is not None else None
+            conf = conf.overlay(Assignments.from_mapping(self.config, str(self.path), where))
+        return conf.overlay(extra) if extra else conf
+
+    def load_config(self, config: Mapping[str, object] | str | os.PathLike | None = None,
+                    board: str | BoardProfile = "native_sim", *, strict: bool = False,
+                    warn: Warn | None = None,
+                    board_dirs: Iterable[str | os.PathLike[str]] = ()) -> Config:
+        """The resolved configuration of :meth:`kernel_config` on ``board``, to pass as
+        ``Kernel(config=...)``. Every error is listed in one ``KconfigError``; warnings
+        (``file:line: what``) go to ``warn`` (``zsim.config.warn_to_stderr`` in a command),
+        and are errors with ``strict``."""
+        return load_config(self.kernel_config(config), load_board(board, board_dirs),
+                           strict=strict, warn=warn)
 
 
 def find_model_file(path: str | Path) -> Path:

@@ -15,7 +15,7 @@ from types import CodeType
 from typing import TYPE_CHECKING
 
 from .errors import NetBufError
-from .kernel.memory import Layout, MemoryEntry
+from .kernel.memory import Layout, MemoryEntry, RamOverflowError, ram_overflow
 from .kernel.time_units import K_NO_WAIT, Timeout
 from .kernel.wait_q import WaitQ
 
@@ -70,6 +70,14 @@ class NetBufPool:
         if count > 0xFFFF:
             raise ValueError(f"NetBufPool {name!r}: count {count} exceeds the uint16_t "
                              "buf_count of struct net_buf_pool")
+        # Refused before its storage is allocated: the pools must fit the board's RAM.
+        lay = Layout(k.board.pointer_size, k.config)
+        before = sum(lay.fixed_pool(p.count, p.size, p.user_data_size) for p in k._pools)
+        why = ram_overflow(f"NetBufPool {name!r} ({count} x {size} B)",
+                           lay.fixed_pool(count, size, user_data_size), before,
+                           k.board.ram_kib * 1024, k.board.identifier)
+        if why is not None:
+            raise RamOverflowError(why)
         self.k = k
         self.name = name
         self.count = count

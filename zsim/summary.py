@@ -49,6 +49,35 @@ def summarize(k: Kernel) -> dict[str, Any]:
                              "allocated_at": f"{file}:{line} in {func}()",
                              "by": buf.alloc_thread.name if buf.alloc_thread else None})
     out["faults"] = [{"tick": tick, "message": msg} for tick, msg in k.faults]
+    out["faults_total"] = max(k.faults_total, len(k.faults))
+    if k.record_latency:
+        from .latency import latency_of_sinks
+
+        out["latency"] = latency_of_sinks(
+            (o for o in k.objects if isinstance(o, PacketSink)), k.units_per_sec)
+    flight = in_flight_now(k)
+    held, out["leaks"], out["in_flight"] = out["leaks"], [], []
+    for b in held:
+        out["in_flight" if (b["pool"], int(b["buf"][1:])) in flight else "leaks"].append(b)
+    return out
+
+
+def in_flight_now(k: Kernel) -> set[tuple[str, int]]:
+    """``(pool, index)`` of the buffers of packets in flight when the run stopped: events
+    waiting in a packet event queue, and the event whose handler a thread is running (with
+    every fragment chained to them). Such buffers are held by packet_io, not leaked."""
+    from .packet_io import PacketEventQueue
+
+    events = [t.handling for t in k.threads if t.handling is not None]
+    for obj in k.objects:
+        if isinstance(obj, PacketEventQueue):
+            events.extend(obj.msgq.messages())
+    out: set[tuple[str, int]] = set()
+    for ev in events:
+        buf = ev[1] if isinstance(ev, tuple) and len(ev) > 1 else None
+        while buf is not None and getattr(buf, "pool", None) is not None:
+            out.add((buf.pool.name, buf.index))
+            buf = buf.frags
     return out
 
 

@@ -33,6 +33,9 @@ EventHook = Callable[[dict[str, Any]], Any]
 def measure(buf: NetBuf) -> tuple[int, str]:
     """``(len, digest)`` of a fragment chain: total length and CRC-32 of all its bytes as 8
     hex digits; ``(0, "00000000")`` for a buffer already freed."""
+    if buf.frags is None and buf._ref:      # one fragment, alive: the common case
+        data = buf.data
+        return len(data), "%08x" % zlib.crc32(data)  # noqa: UP031 - the faster form
     n = 0
     crc = 0
     b: NetBuf | None = buf
@@ -56,31 +59,102 @@ def header(*, target: str, board: str, ticks_per_sec: int, seed: int, scenario: 
             "scenario": scenario, "zsim": __version__, **extra}
 
 
+LevelHook = Callable[[str, float, int], Any]
+LineSink = Callable[[str], Any]
+_q = json.encoder.encode_basestring_ascii   # a JSON string, as json.dumps writes it
+
+
+def _qn(value: str | None) -> str:
+    return "null" if value is None else _q(value)
+
+
+def _fn(value: float | None) -> str:
+    return "null" if value is None else float.__repr__(value)
+
+
+class EventKind:
+    """One event type of docs/trace-format.md: its fields in order, each ``name:code``
+    (``s`` a string, ``S`` a string or null, ``d`` an integer, ``F`` a float or null).
+
+    ``line(tick, us, values)`` gives the event's JSON line exactly as ``json.dumps`` of its
+    dict would (key order, separators, escapes), without building the dict.
+    """
+
+    __slots__ = ("name", "keys", "line")
+
+    def __init__(self, name: str, *fields: str) -> None:
+        self.name = name
+        self.keys = tuple(f.split(":")[0] for f in fields)
+        parts, args = [f'"type": {_q(name)}', '"tick": %d', '"us": %r'], ["tick", "us"]
+        for i, field in enumerate(fields):
+            key, code = field.split(":")
+            parts.append(f"{_q(key)}: " + ("%d" if code == "d" else "%s"))
+            args.append({"s": f"_q(v[{i}])", "S": f"_qn(v[{i}])", "d": f"v[{i}]",
+                         "F": f"_fn(v[{i}])"}[code])
+        template = "{" + ", ".join(parts) + "}\n"
+        source = (f"def line(tick, us, v):\n    return {template!r} % ({', '.join(args)},)\n")
+        scope = {"_q": _q, "_qn": _qn, "_fn": _fn}
+        exec(source, scope)             # noqa: S102 - a format of fixed, known fields
+        self.line: Callable[[int, float, tuple], str] = scope["line"]
+
+
+CONSOLE = EventKind("console", "line:s")
+SWITCH = EventKind("switch", "from:s", "to:s")
+SEND = EventKind("send", "source:s", "buf:s", "len:d", "digest:s", "ret:d", "start_us:F")
+DELIVER = EventKind("deliver", "source:s", "sink:s", "buf:s", "len:d", "digest:s")
+ENQUEUE = EventKind("enqueue", "source:s", "sink:s", "buf:s", "len:d")
+DROP = EventKind("drop", "source:s", "sink:s", "buf:s", "ret:d")
+HANDLE = EventKind("handle", "queue:s", "sink:S", "buf:S", "len:d", "digest:s", "ret:d")
+QUEUE_FAULT = EventKind("fault", "queue:s", "sink:S", "buf:S")
+SEND_FAULT = EventKind("fault", "source:s", "sink:s", "buf:s")
+ALLOC = EventKind("alloc", "pool:s", "buf:s", "avail:d")
+FREE = EventKind("free", "pool:s", "buf:s", "avail:d")
+ALLOC_FAIL = EventKind("alloc_fail", "pool:s", "origin:S", "by:S")
+PROCESS = EventKind("process", "queue:s", "ret:d")
+STEP = EventKind("step", "stimulus:S", "step:d", "op:S", "ret:d")
+
+
 class TraceRecorder:
     """Records a kernel's events as trace dicts.
 
     ``packets``: packet_io, net_buf and topology events; ``switches``: context switches;
     console lines are always recorded. ``on_event`` sees each event as it is recorded;
     when it returns ``True`` the run stops at the next reschedule point (``k.stop()``).
+    ``keep=False`` passes events on without keeping them in ``events`` (a long run's
+    memory stays flat). ``lines`` receives each event as its JSON line (the ``--trace``
+    file), with no dict built when nothing else needs one. ``levels(track, us, value)`` is
+    told each change of a queue's depth (events waiting in it, not counting one being
+    handled: ``k_msgq``'s used count) as ``queue NAME depth`` and of a pool's buffers in use
+    as ``pool NAME in use``.
     """
 
     def __init__(self, k: Kernel, on_event: EventHook | None = None, *, packets: bool = True,
-                 switches: bool = False) -> None:
+                 switches: bool = False, keep: bool = True,
+                 levels: LevelHook | None = None, lines: LineSink | None = None) -> None:
         self.k = k
         self.on_event = on_event
         self.packets = packets
         self.switches = switches
+        self.keep = keep
+        self.levels = levels
+        self.lines = lines
         self.events: list[dict[str, Any]] = []
         self._installed = False
         self._send_starts: dict[tuple[int, int], float] = {}   # open sends: start (µs)
+        self._handlers: dict[str, Callable[..., None]] = {
+            "send_start": self._send_start, "send": self._send, "deliver": self._deliver,
+            "enqueue": self._enqueue, "drop": self._drop, "handle": self._handle,
+            "fault": self._fault, "alloc": self._alloc, "free": self._free,
+            "alloc_fail": self._alloc_fail, "process": self._process, "step": self._step}
 
     # ------------------------------------------------------------ life cycle
     def install(self) -> TraceRecorder:
         """Start recording (idempotent)."""
         if not self._installed:
-            if self.packets or self.switches:
+            if self.packets or self.switches or self.levels is not None:
                 self.k.trace_to(self._kernel_event)
-            self.k.console.subscribe(self._console)
+            if self.keep or self.on_event is not None or self.lines is not None:
+                self.k.console.subscribe(self._console)
             self._installed = True
         return self
 
@@ -88,7 +162,8 @@ class TraceRecorder:
         """Stop recording (complete console lines stay recorded)."""
         if self._installed:
             self.k.console.flush()
-            self.k.console.unsubscribe(self._console)
+            if self._console in self.k.console._listeners:
+                self.k.console.unsubscribe(self._console)
             if self.k._tracer == self._kernel_event:
                 self.k._tracer = None
             self._installed = False
@@ -104,64 +179,101 @@ class TraceRecorder:
         """Record one event at the current instant."""
         k = self.k
         ev = {"type": type_, "tick": k.uptime_ticks(), "us": k.now_us, **fields}
-        self.events.append(ev)
+        if self.lines is not None:
+            self.lines(json.dumps(ev) + "\n")
+        if self.keep:
+            self.events.append(ev)
         if self.on_event is not None and self.on_event(ev):
             k.stop()
         return ev
 
+    def _put(self, kind: EventKind, values: tuple) -> None:
+        """Record one event of ``kind`` with its field ``values``, in the forms wanted."""
+        k = self.k
+        tick = k.uptime_ticks()
+        us = k.now_us
+        lines = self.lines
+        if lines is not None:
+            lines(kind.line(tick, us, values))
+        if self.keep or self.on_event is not None:
+            ev = {"type": kind.name, "tick": tick, "us": us}
+            ev.update(zip(kind.keys, values))   # noqa: B905 - keys and values match
+            if self.keep:
+                self.events.append(ev)
+            if self.on_event is not None and self.on_event(ev):
+                k.stop()
+
     def _console(self, line: str) -> None:
-        self.emit("console", line=line)
+        self._put(CONSOLE, (line,))
 
     def _kernel_event(self, kind: str, *f: Any) -> None:
         if kind == "switch":
             if self.switches:
-                self.emit("switch", **{"from": f[0], "to": f[1]})
+                self._put(SWITCH, f)
             return
-        if not self.packets:
-            return
-        emit = self.emit
-        if kind == "send_start":
-            self._send_starts[(id(f[0]), id(f[1]))] = self.k.now_us
-        elif kind == "send":
-            src, buf, ret = f
-            n, d = measure(buf)
-            emit("send", source=src.name, buf=buf.trace_id, len=n, digest=d, ret=ret,
-                 start_us=self._send_starts.pop((id(src), id(buf)), None))
-        elif kind == "deliver":
-            src, sink, buf = f
-            n, d = measure(buf)
-            emit("deliver", source=src.name, sink=sink.name, buf=buf.trace_id, len=n,
-                 digest=d)
-        elif kind == "enqueue":
-            src, sink, buf = f
-            emit("enqueue", source=src.name, sink=sink.name, buf=buf.trace_id,
-                 len=measure(buf)[0])
-        elif kind == "drop":
-            src, sink, buf, ret = f
-            emit("drop", source=src.name, sink=sink.name, buf=buf.trace_id, ret=ret)
-        elif kind == "handle":
-            queue, sink, buf, ret = f
-            name = sink.name if sink is not None else None
-            ref = buf.trace_id if buf is not None else None
-            if ret == -errno.EFAULT:
-                emit("fault", queue=queue.name, sink=name, buf=ref)
-            n, d = measure(buf) if buf is not None else (0, "00000000")
-            emit("handle", queue=queue.name, sink=name, buf=ref, len=n, digest=d, ret=ret)
-        elif kind == "fault":
-            src, sink, buf = f
-            emit("fault", source=src.name, sink=sink.name, buf=buf.trace_id)
+        levels = self.levels
+        if levels is not None:
+            self._level(levels, kind, f)
+        if self.packets:
+            handler = self._handlers.get(kind)
+            if handler is not None:
+                handler(*f)
+
+    def _send_start(self, src: Any, buf: Any) -> None:
+        self._send_starts[(id(src), id(buf))] = self.k.now_us
+
+    def _send(self, src: Any, buf: Any, ret: int) -> None:
+        n, d = measure(buf)
+        self._put(SEND, (src.name, buf.trace_id, n, d, ret,
+                         self._send_starts.pop((id(src), id(buf)), None)))
+
+    def _deliver(self, src: Any, sink: Any, buf: Any) -> None:
+        n, d = measure(buf)
+        self._put(DELIVER, (src.name, sink.name, buf.trace_id, n, d))
+
+    def _enqueue(self, src: Any, sink: Any, buf: Any) -> None:
+        self._put(ENQUEUE, (src.name, sink.name, buf.trace_id, measure(buf)[0]))
+
+    def _drop(self, src: Any, sink: Any, buf: Any, ret: int) -> None:
+        self._put(DROP, (src.name, sink.name, buf.trace_id, ret))
+
+    def _handle(self, queue: Any, sink: Any, buf: Any, ret: int) -> None:
+        name = sink.name if sink is not None else None
+        ref = buf.trace_id if buf is not None else None
+        if ret == -errno.EFAULT:
+            self._put(QUEUE_FAULT, (queue.name, name, ref))
+        n, d = measure(buf) if buf is not None else (0, "00000000")
+        self._put(HANDLE, (queue.name, name, ref, n, d, ret))
+
+    def _fault(self, src: Any, sink: Any, buf: Any) -> None:
+        self._put(SEND_FAULT, (src.name, sink.name, buf.trace_id))
+
+    def _alloc(self, pool: Any, buf: Any) -> None:
+        self._put(ALLOC, (pool.name, buf.trace_id, pool.avail_count))
+
+    def _free(self, pool: Any, buf: Any) -> None:
+        self._put(FREE, (pool.name, buf.trace_id, pool.avail_count))
+
+    def _alloc_fail(self, pool: Any, origin: str | None, by: str | None) -> None:
+        self._put(ALLOC_FAIL, (pool.name, origin, by))
+
+    def _process(self, queue: Any, ret: int) -> None:
+        self._put(PROCESS, (queue.name, ret))
+
+    def _step(self, stim: str, i: int, op: str, ret: int) -> None:
+        self._put(STEP, (stim, i, op, ret))
+
+    def _level(self, levels: LevelHook, kind: str, f: tuple) -> None:
+        if kind == "enqueue":
+            queue = f[1].queue
+            if queue is not None:
+                levels(f"queue {queue.name} depth", self.k.now_us, queue.depth)
+        elif kind in ("dequeue", "handle"):
+            queue = f[0]
+            levels(f"queue {queue.name} depth", self.k.now_us, queue.depth)
         elif kind in ("alloc", "free"):
-            pool, buf = f
-            emit(kind, pool=pool.name, buf=buf.trace_id, avail=pool.avail_count)
-        elif kind == "alloc_fail":
-            pool, origin, by = f
-            emit("alloc_fail", pool=pool.name, origin=origin, by=by)
-        elif kind == "process":
-            queue, ret = f
-            emit("process", queue=queue.name, ret=ret)
-        elif kind == "step":
-            stim, i, op, ret = f
-            emit("step", stimulus=stim, step=i, op=op, ret=ret)
+            pool = f[0]
+            levels(f"pool {pool.name} in use", self.k.now_us, pool.count - pool.avail_count)
 
 
 def packet_stats(k: Kernel) -> dict[str, Any]:

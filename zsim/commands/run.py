@@ -1,8 +1,10 @@
 """``zsim run PATH``: run a model on the simulator, summarise it and write its outputs.
 
 Exit status: 0 the run finished cleanly; 2 bad input (model, YAML, board, option, output
-path), nothing run; 3 a simulated thread crashed or a kernel assertion failed; 4 packet_io
-reported a fault; 5 net_buf buffers leaked.
+path), nothing run and nothing written; 3 a simulated thread crashed, a kernel assertion
+failed or the wall-clock limit was reached; 4 packet_io reported a fault; 5 net_buf buffers
+leaked; 128 + N the run was stopped by signal N (SIGINT, SIGTERM, SIGHUP), its summary and
+outputs written for the virtual time reached.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from ..errors import ZsimError
+from ..errors import RunStopped, ZsimError
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -21,14 +23,29 @@ EXIT_CRASH = 3
 EXIT_FAULT = 4
 EXIT_LEAK = 5
 
+EXIT_HELP = ("Exit status: 0 clean, 2 bad input (nothing run, nothing written), 3 thread crash, "
+             "kernel assertion or wall-clock limit, 4 packet_io fault, 5 leaked buffers, "
+             "128+N stopped by signal N (130 for Ctrl-C; the partial run's summary and "
+             "outputs are written).")
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a number of seconds greater than 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     run = sub.add_parser("run", help="run a model (a directory holding model.py or "
                                      "topology.yaml)",
                          description="Run a model on a simulated board, print its console "
                                      "and a summary, and write the requested outputs. "
-                                     "Exit status: 0 clean, 2 bad input, 3 thread crash or "
-                                     "kernel assertion, 4 packet_io fault, 5 leaked buffers.")
+                                     + EXIT_HELP)
     run.add_argument("path", help="model directory, model.py or topology.yaml")
     run.add_argument("--board", default="native_sim", help="board profile (default native_sim)")
     run.add_argument("--board-dir", action="append", help="extra directory of board profiles")
@@ -37,6 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     run.add_argument("--costs", choices=["board", "zero"], default="board",
                      help="charge the board's kernel-operation costs (default) or none")
+    run.add_argument("--wall-timeout", type=positive_seconds, metavar="SECONDS",
+                     help="stop the run after this much wall-clock time (exit status 3)")
     run.add_argument("--trace", metavar="OUT.jsonl", help="write every event as JSON Lines")
     run.add_argument("--perfetto", metavar="OUT.json",
                      help="write a Chrome trace event file for ui.perfetto.dev")
@@ -45,61 +64,140 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--graph", metavar="OUT.svg",
                      help="write the topology as SVG and DOT (DOT alone for a .dot name)")
     run.add_argument("--quiet", action="store_true", help="do not print the console")
+    run.add_argument("--strict", action="store_true",
+                     help="treat Kconfig warnings (unknown symbols, ...) as errors")
     run.set_defaults(func=_cmd_run)
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    """Fail before running when an output cannot be written."""
-    for opt in ("trace", "perfetto", "plot", "graph"):
-        value = getattr(args, opt)
-        if value is None:
-            continue
-        p = Path(value)
-        if p.is_dir():
-            raise ValueError(f"--{opt} {value}: is a directory (expected a file name)")
-        parent = p.parent if str(p.parent) else Path(".")
-        if not parent.is_dir():
-            raise ValueError(f"--{opt} {value}: directory {parent} does not exist")
+    """Refuse, before anything runs, an output that would overwrite an input or cannot be
+    written (zsim/output_paths.py)."""
+    from ..export.outputs import graph_paths
+    from ..output_paths import check_file_outputs
+
+    model = Path(args.path)
+    inputs = [model, model.parent] if model.is_file() else [model]
+    if args.config:
+        inputs.append(Path(args.config))
+    outputs: dict[str, Any] = {f"--{opt}": getattr(args, opt)
+                               for opt in ("trace", "perfetto", "plot")}
+    if args.graph is not None:
+        for i, p in enumerate(graph_paths(args.graph)):
+            outputs["--graph" if i == 0 else f"--graph (its DOT file {p.name})"] = p
+    check_file_outputs(outputs, inputs)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from rich.console import Console as RichConsole
-
+    from ..config import warn_to_stderr
     from ..durations import parse_duration
+    from ..export.outputs import RunOutputs
     from ..progress import EchoStream, RunProgress
+    from ..run_guard import RunGuard
     from ..sim_executor import SimulatorExecutor
-    from ..summary import in_flight, latency_table
 
     duration = parse_duration(args.duration)
+    if not args.board or not args.board.strip():
+        raise ValueError("--board: empty board name (see `zsim boards` for the profiles)")
     _check_outputs(args)
     progress = RunProgress(_duration_us(duration))
+    kernel: list[Any] = []
+
+    def current_thread() -> str | None:
+        cur = kernel[0].current if kernel else None
+        return cur.name if cur is not None else None
+
+    guard = RunGuard(args.wall_timeout, current_thread=current_thread)
+    outputs = RunOutputs(trace=args.trace, perfetto=args.perfetto, plot=args.plot,
+                         graph=args.graph)
+
+    def started(k: Any, header: dict) -> None:
+        kernel.append(k)
+        outputs.start(header)
+        guard.stop = k.stop
+
     executor = SimulatorExecutor(board_dirs=args.board_dir or (), costs=args.costs,
                                  echo=None if args.quiet else EchoStream(progress),
-                                 trace=True, trace_switches=args.perfetto is not None,
-                                 progress=progress.update)
+                                 trace=False, trace_switches=outputs.wants_switches,
+                                 progress=progress.update, keep=False, record_latency=True,
+                                 levels=outputs.levels, lines=outputs.lines,
+                                 on_kernel=started, strict=args.strict, warn=warn_to_stderr)
     try:
-        outcome = executor.run(args.path, board=args.board, duration=duration,
-                               seed=args.seed, config=args.config)
-    except (ZsimError, ValueError, OSError):
-        raise                       # bad input: reported by zsim.cli (status 2)
-    except Exception as exc:        # the model's module failed to import
-        print(f"zsim: error: cannot load the model: {_load_error(exc)}", file=sys.stderr)
-        return EXIT_USAGE
-    finally:
-        progress.close()
-        executor.close()
+        with guard:
+            try:
+                outcome = _run(executor, args, duration, outputs)
+            finally:
+                guard.finished()
+                progress.close()
+                executor.close()
+            return _report(args, outcome, outputs, kernel[0] if kernel else None, guard)
+    except RunStopped:                  # stopped before the model ran: nothing to report
+        outputs.discard()
+        print(f"zsim: {_stopped_text(guard)} before the run started; nothing written",
+              file=sys.stderr)
+        return guard.exit_status or EXIT_CRASH
+    except BaseException:
+        outputs.discard()
+        raise
+
+
+def _run(executor: Any, args: argparse.Namespace, duration: Any, outputs: Any) -> Any:
+    """Run the model, streaming events to the outputs; bad input propagates (status 2)."""
+    try:
+        return executor.run(args.path, board=args.board, duration=duration, seed=args.seed,
+                            config=args.config,
+                            on_event=outputs.on_event)
+    except (ZsimError, ValueError, OSError, RunStopped):
+        raise                           # bad input: reported by zsim.cli (status 2)
+    except Exception as exc:            # the model's module failed to import
+        raise _LoadError(_load_error(exc)) from None
+
+
+class _LoadError(ZsimError):
+    """The model's module could not be imported."""
+
+    def __str__(self) -> str:
+        return f"cannot load the model: {self.args[0]}"
+
+
+def _stopped_text(guard: Any) -> str:
+    from ..run_guard import signal_name
+
+    if guard.timed_out:
+        return f"wall-clock limit of {guard.wall_timeout:g} s reached"
+    if guard.signum is not None:
+        return f"interrupted by {signal_name(guard.signum)}"
+    return "stopped"
+
+
+def _report(args: argparse.Namespace, outcome: Any, outputs: Any, kernel: Any,
+            guard: Any) -> int:
+    """Print the summary, write the outputs and give the exit status."""
+    from rich.console import Console as RichConsole
+
     sys.stdout.flush()
+    report = dict(outcome.summary)
+    if guard.stopped:
+        report["stopped"] = _stopped_text(guard)
+        if guard.timed_out:
+            where = " ".join(x for x in (
+                f"in thread '{guard.thread}'" if guard.thread else "",
+                f"at {guard.where}" if guard.where else "") if x)
+            outcome.error = outcome.error or (
+                f"wall-clock limit of {guard.wall_timeout:g} s reached at "
+                f"{report.get('uptime_ms', 0)} ms of virtual time"
+                + (f", {where}" if where else ""))
     if outcome.error:
         print(f"zsim: {outcome.error}", file=sys.stderr)
-    report = dict(outcome.summary)
-    report["latency"] = latency_table(outcome.events)
-    flight = in_flight(executor.last_kernel, outcome.events) if executor.last_kernel else set()
-    held = report.get("leaks", [])
-    report["in_flight"] = [b for b in held if (b["pool"], int(b["buf"][1:])) in flight]
-    report["leaks"] = [b for b in held if (b["pool"], int(b["buf"][1:])) not in flight]
-    status = exit_status(outcome.error, report)
-    written = _write_outputs(args, outcome, executor.last_kernel)
-    _print_summary(report, RichConsole(width=None if _isatty() else 120), outcome.error)
+    status = exit_status(outcome.error, report, outcome.error_type)
+    if guard.exit_status is not None:
+        status = guard.exit_status
+    if outcome.started and kernel is not None:
+        written = outputs.commit(kernel, kernel.now_us)
+    else:                               # main(k) raised before the first instant
+        outputs.discard()
+        written = []
+    _print_summary(report, RichConsole(width=None if _isatty() else 120), outcome.error,
+                   outcome.traceback)
     for path in written:
         print(f"zsim: wrote {path}")
     return status
@@ -116,9 +214,14 @@ def _load_error(exc: BaseException) -> str:
     return f"{where}{type(exc).__name__}: {exc}"
 
 
-def exit_status(error: str | None, report: dict[str, Any]) -> int:
-    """The exit status of a run (see the module docstring)."""
+def exit_status(error: str | None, report: dict[str, Any],
+                error_type: str | None = None) -> int:
+    """The exit status of a run (see the module docstring). A net_buf assertion after
+    packet_io reported a fault (a handler that released its borrowed buffer ends in a double
+    free) counts as that fault: the fault is its cause."""
     if error:
+        if error_type == "NetBufError" and report.get("faults"):
+            return EXIT_FAULT
         return EXIT_CRASH
     if report.get("faults"):
         return EXIT_FAULT
@@ -136,45 +239,29 @@ def _duration_us(duration: Any) -> float:
     return 0.0
 
 
-def _write_outputs(args: argparse.Namespace, outcome: Any, kernel: Any) -> list[Path]:
-    """Write every requested output; nothing when the run failed before anything happened
-    (``main(k)`` raised before the first event)."""
-    from ..export.graph import graph_of, write_graph
-    from ..export.jsonl import write_jsonl
-    from ..export.perfetto import write_perfetto
-    from ..export.plot import write_plot
-
-    if outcome.error and all(ev.get("type") == "stats" for ev in outcome.events):
-        return []
-    written: list[Path] = []
-    if args.trace:
-        write_jsonl(args.trace, outcome.header, outcome.events)
-        written.append(Path(args.trace))
-    if args.perfetto:
-        write_perfetto(args.perfetto, outcome.header, outcome.events)
-        written.append(Path(args.perfetto))
-    if args.plot:
-        write_plot(args.plot, outcome.header, outcome.events)
-        written.append(Path(args.plot))
-    if args.graph and kernel is not None:
-        written.extend(write_graph(args.graph, graph_of(kernel)))
-    return written
-
-
 def _fmt_us(us: float) -> str:
     return f"{us / 1000:.3f}"
 
 
-def _print_summary(r: dict, out: Any, error: str | None = None) -> None:
+def _stats_cell(value: Any) -> str:
+    return STATS_OFF if value is None else str(value)
+
+
+STATS_OFF = "stats off (CONFIG_PACKET_IO_STATS=n)"
+
+
+def _print_summary(r: dict, out: Any, error: str | None = None,
+                   trace: str | None = None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    stopped = f" [yellow]({escape(r['stopped'])})[/yellow]" if r.get("stopped") else ""
     out.print(f"\n[bold]zsim summary[/bold]: {r.get('board', '?')}, "
-              f"{r.get('uptime_ms', 0)} ms of virtual time")
+              f"{r.get('uptime_ms', 0)} ms of virtual time{stopped}")
     if r.get("sources"):
         t = Table("source", "sends", "deliveries", "sinks", title="sources")
         for s in r["sources"]:
-            t.add_row(s["name"], str(s["send_count"]), str(s["queued_total"]),
+            t.add_row(s["name"], _stats_cell(s["send_count"]), _stats_cell(s["queued_total"]),
                       ", ".join(s["sinks"]))
         out.print(t)
     if r.get("sinks"):
@@ -185,10 +272,14 @@ def _print_summary(r: dict, out: Any, error: str | None = None) -> None:
             row = lat.get(s["name"])
             cells = ([_fmt_us(row["p50_us"]), _fmt_us(row["p99_us"]), _fmt_us(row["max_us"])]
                      if row else ["-", "-", "-"])
-            t.add_row(s["name"], s["mode"], str(s["handled"]), str(s["dropped"]), *cells)
+            t.add_row(s["name"], s["mode"], _stats_cell(s["handled"]),
+                      _stats_cell(s["dropped"]), *cells)
         out.print(t)
+        if any(not row.get("exact", True) for row in lat.values()):
+            out.print("latency percentiles within 0.1 % (HdrHistogram, 3 significant digits)")
     if r.get("queues"):
-        t = Table("queue", "high water", "capacity", "depth now", title="event queues")
+        t = Table("queue", "high water", "capacity", "depth now",
+                  title="event queues (events waiting, not counting one being handled)")
         for q in r["queues"]:
             t.add_row(q["name"], str(q["high_water"]), str(q["capacity"]), str(q["depth"]))
         out.print(t)
@@ -219,8 +310,13 @@ def _print_summary(r: dict, out: Any, error: str | None = None) -> None:
     for f in r.get("faults", []):
         out.print(f"[red]fault at tick {f['tick']}:[/red] {escape(f['message'])}",
                   highlight=False)
+    more = r.get("faults_total", 0) - len(r.get("faults", []))
+    if more > 0:
+        out.print(f"[red]... and {more} more fault(s)[/red]")
     if error:
         out.print(f"[red]run failed:[/red] {escape(error)}", highlight=False)
+    if trace:
+        out.print(trace, markup=False, highlight=False, soft_wrap=True)
 
 
 def _isatty() -> bool:

@@ -1,4 +1,8 @@
-"""Atomic file writes: a temporary file in the target's directory, then ``os.replace``."""
+"""Atomic file writes: a temporary file in the target's directory, then ``os.replace``.
+
+Every temporary file being written is registered, so that an exit forced by a second
+signal can remove them all (``discard_all``): an output is written whole or not at all.
+"""
 
 from __future__ import annotations
 
@@ -9,28 +13,76 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+_LIVE: set[str] = set()          # temporary files being written now
+
+
+class AtomicFile:
+    """A file written under a temporary name beside ``path``: ``commit()`` renames it into
+    place, ``discard()`` removes it and leaves ``path`` as it was. Streams a large output
+    (a trace) without holding it in memory."""
+
+    def __init__(self, path: str | os.PathLike, mode: str = "w") -> None:
+        if mode not in ("w", "wb"):
+            raise ValueError(f"atomic file mode must be 'w' or 'wb', not {mode!r}")
+        self.path = Path(path)
+        directory = self.path.parent if str(self.path.parent) else Path(".")
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                        dir=directory)
+        _LIVE.add(self.tmp)
+        kwargs = {"encoding": "utf-8", "newline": "\n"} if mode == "w" else {}
+        try:
+            self.file: IO = os.fdopen(fd, mode, **kwargs)
+        except BaseException:
+            os.close(fd)
+            self.discard()
+            raise
+        self.done = False
+
+    def commit(self) -> None:
+        """Finish the file and put it in place of ``path``."""
+        if self.done:
+            return
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            os.chmod(self.tmp, 0o666 & ~_umask())
+            os.replace(self.tmp, self.path)
+        except BaseException:
+            self.discard()
+            raise
+        self.done = True
+        _LIVE.discard(self.tmp)
+
+    def discard(self) -> None:
+        """Remove the temporary file; ``path`` is untouched."""
+        self.done = True
+        with contextlib.suppress(OSError, ValueError):
+            self.file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.tmp)
+        _LIVE.discard(self.tmp)
+
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
     """Open a temporary file beside ``path``; on a clean exit it replaces ``path``, on an
     exception it is removed and ``path`` is left as it was."""
-    if mode not in ("w", "wb"):
-        raise ValueError(f"atomic_write mode must be 'w' or 'wb', not {mode!r}")
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    f = AtomicFile(path, mode)
     try:
-        kwargs = {"encoding": "utf-8", "newline": "\n"} if mode == "w" else {}
-        with os.fdopen(fd, mode, **kwargs) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
+        yield f.file
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        f.discard()
         raise
+    f.commit()
+
+
+def discard_all() -> None:
+    """Remove every temporary file being written (before a forced exit)."""
+    for tmp in list(_LIVE):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        _LIVE.discard(tmp)
 
 
 def _umask() -> int:

@@ -7,16 +7,44 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .atomic import atomic_write
+from .atomic import AtomicFile
+
+
+class JsonlWriter:
+    """A trace file written as the run goes, under a temporary name: ``start(header)``
+    first, then ``write(line)`` (a JSON line from ``zsim.trace``) or ``__call__(event)``;
+    ``commit()`` puts it in place, ``discard()`` leaves any previous file as it was.
+    Nothing is held in memory."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.out = AtomicFile(path, "w")
+        self.write = self.out.file.write
+
+    def start(self, header: Mapping[str, Any]) -> None:
+        self.write(json.dumps(header) + "\n")
+
+    def __call__(self, ev: Mapping[str, Any]) -> None:
+        self.write(json.dumps(ev) + "\n")
+
+    def commit(self) -> None:
+        self.out.commit()
+
+    def discard(self) -> None:
+        self.out.discard()
 
 
 def write_jsonl(path: str | os.PathLike, header: Mapping[str, Any],
                 events: Iterable[Mapping[str, Any]]) -> int:
     """Write the header line then one line per event; returns the number of events."""
+    w = JsonlWriter(path)
     n = 0
-    with atomic_write(path, "w") as f:
-        f.write(json.dumps(header, separators=(", ", ": ")) + "\n")
+    try:
+        w.start(header)
         for ev in events:
-            f.write(json.dumps(ev, separators=(", ", ": ")) + "\n")
+            w(ev)
             n += 1
+    except BaseException:
+        w.discard()
+        raise
+    w.commit()
     return n

@@ -2,96 +2,156 @@
 
 Layout: one process for the board. Each thread is a track; its running intervals (from
 ``switch`` events) are ``running`` slices and the sink handlers it ran (``deliver`` and
-``handle`` events) are slices nested in them. Queue depths and pool occupancy are counter
-tracks. Timestamps are microseconds of virtual time.
+``handle`` events) are slices nested in them. Queue depths and pools' buffers in use are
+counter tracks, from the same level samples as the plot (``TraceRecorder``'s ``levels``).
+Timestamps are microseconds of virtual time. Events are written as they come: memory does
+not grow with the run.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import IO, Any
 
-from .atomic import atomic_write
-from .series import counter_series
+from .atomic import AtomicFile
 
 PID = 1
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def build_trace(header: Mapping[str, Any],
-                events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The trace as a ``{"traceEvents": [...], ...}`` object."""
-    events = list(events)
-    tids: dict[str, int] = {}
-    out: list[dict[str, Any]] = []
+class PerfettoWriter:
+    """Streams Chrome trace events to ``out``: call it with each trace event, ``level``
+    with each counter change, then ``close()`` once."""
 
-    def tid(name: str) -> int:
-        if name not in tids:
-            tids[name] = len(tids) + 1
-        return tids[name]
+    def __init__(self, out: IO[str], header: Mapping[str, Any]) -> None:
+        self.out = out
+        self.header = dict(header)
+        self.tids: dict[str, int] = {}
+        self.running: dict[str, float] = {}     # thread -> start of its running interval
+        self.last_mark: dict[str, float] = {}   # thread -> end of its last slice/switch-in
+        self.current: str | None = None
+        self.end_us = 0.0
+        self._first = True
+        out.write('{"traceEvents":[')
 
-    running: dict[str, float] = {}       # thread -> when its current running interval began
-    last_mark: dict[str, float] = {}     # thread -> end of its last slice or switch-in
-    current: str | None = None
-    end_us = 0.0
-    for ev in events:
-        us = float(ev.get("us", 0.0))
-        end_us = max(end_us, us)
+    def _emit(self, ev: dict[str, Any]) -> None:
+        self.out.write(_encode(ev) if self._first else "," + _encode(ev))
+        self._first = False
+
+    def _tid(self, name: str) -> int:
+        t = self.tids.get(name)
+        if t is None:
+            t = self.tids[name] = len(self.tids) + 1
+        return t
+
+    def _slice(self, name: str, cat: str, thread: str, start: float, end: float,
+               args: Mapping[str, Any] | None = None) -> None:
+        ev: dict[str, Any] = {"name": name, "cat": cat, "ph": "X", "ts": start,
+                              "dur": max(end - start, 0.0), "pid": PID,
+                              "tid": self._tid(thread)}
+        if args:
+            ev["args"] = dict(args)
+        self._emit(ev)
+
+    def __call__(self, ev: Mapping[str, Any]) -> None:
         kind = ev.get("type")
+        us = float(ev.get("us", 0.0))
+        if us > self.end_us:
+            self.end_us = us
         if kind == "switch":
             old, new = ev.get("from"), ev.get("to")
-            if old is not None and old in running:
-                start = running.pop(old)
-                out.append(_slice("running", "thread", old, tid(old), start, us))
+            if old is not None and old in self.running:
+                self._slice("running", "thread", old, self.running.pop(old), us)
             if new is not None and new != "idle":
-                running[new] = us
-                last_mark[new] = us
-                tid(new)
-            current = new if new != "idle" else None
+                self.running[new] = us
+                self.last_mark[new] = us
+                self._tid(new)
+            self.current = new if new != "idle" else None
         elif kind in ("deliver", "handle"):
-            thread = ev.get("thread") or current or "(no thread)"
+            thread = ev.get("thread") or self.current or "(no thread)"
             start = ev.get("start_us")
-            start = float(start) if start is not None else last_mark.get(thread, us)
-            start = max(start, running.get(thread, start))
+            start = float(start) if start is not None else self.last_mark.get(thread, us)
+            start = max(start, self.running.get(thread, start))
             args = {k: ev[k] for k in ("source", "queue", "buf", "len", "digest", "ret")
                     if k in ev}
-            out.append(_slice(ev.get("sink", "?"), kind, thread, tid(thread), start, us, args))
-            last_mark[thread] = us
+            self._slice(ev.get("sink", "?"), kind, thread, start, us, args)
+            self.last_mark[thread] = us
         elif kind in ("send", "enqueue", "drop", "alloc", "free"):
-            if current is not None:
-                last_mark[current] = us
-    for thread, start in running.items():
-        out.append(_slice("running", "thread", thread, tid(thread), start, end_us))
-    for name, points in counter_series(events).items():
-        for us, value in points:
-            out.append({"name": name, "ph": "C", "ts": us, "pid": PID, "tid": 0,
-                        "args": {"value": value}})
-    board = header.get("board", "?")
-    meta = [{"name": "process_name", "ph": "M", "pid": PID, "tid": 0,
-             "args": {"name": f"zsim {header.get('target', 'simulator')} {board}"}}]
-    for name, t in tids.items():
-        meta.append({"name": "thread_name", "ph": "M", "pid": PID, "tid": t,
-                     "args": {"name": name}})
-        meta.append({"name": "thread_sort_index", "ph": "M", "pid": PID, "tid": t,
-                     "args": {"sort_index": t}})
-    out.sort(key=lambda e: (e["ts"], 0 if e["ph"] == "X" else 1, -e.get("dur", 0)))
-    return {"traceEvents": meta + out, "displayTimeUnit": "ms",
-            "otherData": {k: v for k, v in header.items() if k != "type"}}
+            if self.current is not None:
+                self.last_mark[self.current] = us
+
+    def level(self, name: str, us: float, value: int) -> None:
+        """A counter track's new value from ``us`` on."""
+        self._emit({"name": name, "ph": "C", "ts": us, "pid": PID, "tid": 0,
+                    "args": {"value": value}})
+
+    def close(self, end_us: float | None = None) -> None:
+        """End the running slices still open and write the metadata and the closing."""
+        end = max(self.end_us, end_us or 0.0)
+        for thread, start in self.running.items():
+            self._slice("running", "thread", thread, start, end)
+        self.running.clear()
+        board = self.header.get("board", "?")
+        self._emit({"name": "process_name", "ph": "M", "pid": PID, "tid": 0,
+                    "args": {"name": f"zsim {self.header.get('target', 'simulator')} {board}"}})
+        for name, t in self.tids.items():
+            self._emit({"name": "thread_name", "ph": "M", "pid": PID, "tid": t,
+                        "args": {"name": name}})
+            self._emit({"name": "thread_sort_index", "ph": "M", "pid": PID, "tid": t,
+                        "args": {"sort_index": t}})
+        other = {k: v for k, v in self.header.items() if k != "type"}
+        self.out.write('],"displayTimeUnit":"ms","otherData":' + _encode(other) + "}")
 
 
-def _slice(name: str, cat: str, thread: str, t: int, start: float, end: float,
-           args: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    ev: dict[str, Any] = {"name": name, "cat": cat, "ph": "X", "ts": start,
-                          "dur": max(end - start, 0.0), "pid": PID, "tid": t}
-    if args:
-        ev["args"] = dict(args)
-    return ev
+class PerfettoFile(PerfettoWriter):
+    """A ``PerfettoWriter`` into an atomic file: ``commit()`` or ``discard()``; the
+    header (for the metadata written at the end) may come later, through ``header``."""
+
+    def __init__(self, path: str | os.PathLike, header: Mapping[str, Any] | None = None
+                 ) -> None:
+        self.file = AtomicFile(path, "w")
+        super().__init__(self.file.file, header or {})
+
+    def commit(self, end_us: float | None = None) -> None:
+        try:
+            self.close(end_us)
+        except BaseException:
+            self.file.discard()
+            raise
+        self.file.commit()
+
+    def discard(self) -> None:
+        self.file.discard()
+
+
+def build_trace(header: Mapping[str, Any], events: Iterable[Mapping[str, Any]],
+                levels: Iterable[tuple[str, float, int]] = ()) -> dict[str, Any]:
+    """The trace as a ``{"traceEvents": [...], ...}`` object (``levels``: counter
+    samples ``(track, us, value)``)."""
+    buf = io.StringIO()
+    w = PerfettoWriter(buf, header)
+    for ev in events:
+        w(ev)
+    for name, us, value in levels:
+        w.level(name, us, value)
+    w.close()
+    return json.loads(buf.getvalue())
 
 
 def write_perfetto(path: str | os.PathLike, header: Mapping[str, Any],
-                   events: Iterable[Mapping[str, Any]]) -> None:
+                   events: Iterable[Mapping[str, Any]],
+                   levels: Iterable[tuple[str, float, int]] = ()) -> None:
     """Write the Chrome trace event JSON to ``path`` atomically."""
-    trace = build_trace(header, events)
-    with atomic_write(path, "w") as f:
-        json.dump(trace, f, separators=(",", ":"))
+    w = PerfettoFile(path, header)
+    try:
+        for ev in events:
+            w(ev)
+        for name, us, value in levels:
+            w.level(name, us, value)
+    except BaseException:
+        w.discard()
+        raise
+    w.commit()

@@ -21,11 +21,13 @@ class Console(list):
     """The console's complete lines, in order; ``partial`` holds a line not yet ended.
 
     ``echo`` (a text stream) prints each line as it completes; ``subscribe`` registers a
-    callback called with each line (harnesses use it).
+    callback called with each line (harnesses use it). ``keep`` (None: all) bounds the
+    lines kept to about the last ``keep``, so a long run's memory stays flat.
     """
 
-    def __init__(self, echo: TextIO | None = None) -> None:
+    def __init__(self, echo: TextIO | None = None, keep: int | None = None) -> None:
         super().__init__()
+        self.keep = keep
         self.partial = ""
         self.echo = echo
         self._listeners: list[Callable[[str], None]] = []
@@ -57,6 +59,9 @@ class Console(list):
 
     def _emit(self, line: str) -> None:
         self.append(line)
+        keep = self.keep
+        if keep is not None and len(self) > 2 * keep:
+            del self[:-keep]
         if self.echo is not None:
             print(line, file=self.echo)
         for fn in self._listeners:

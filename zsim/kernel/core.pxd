@@ -113,6 +113,8 @@ cdef class Kernel:
     cdef public list objects
     cdef public object link_symbols
     cdef public list faults
+    cdef public object faults_total
+    cdef public bint record_latency
     cdef object __weakref__
 
     cpdef _charge(self, units)

@@ -44,6 +44,9 @@ _NEVER = _MAX_UNITS             # "no timeout queued", as an instant
 ZEPHYR_VERSION = "v3.7.0"   # BANNER_VERSION: the Zephyr release zsim follows (git describe)
 
 
+MAX_FAULTS = 1000                # fault messages kept (memory stays flat in long runs)
+
+
 class _Timeout:
     """``struct _timeout``: an entry of the timeout queue, due at tick ``deadline``."""
 
@@ -90,7 +93,8 @@ class Kernel:
                  config: Mapping[str, object] | str | os.PathLike | Config | None = None,
                  seed: int = 0, *, echo: bool | TextIO = False,
                  board_dirs: Iterable[str | os.PathLike] = (),
-                 costs: str | Mapping[str, float] = "board") -> None:
+                 costs: str | Mapping[str, float] = "board",
+                 record_latency: bool = False) -> None:
         self.board = load_board(board, board_dirs)
         self.config = load_config(config, self.board)
         cfg = self.config
@@ -157,6 +161,9 @@ class Kernel:
         self.objects: list[Any] = []    # kernel and packet_io objects, in definition order
         self.link_symbols: set[str] = set()  # names that must be unique at link time
         self.faults: list[tuple[int, str]] = []  # (uptime ticks, message) of reported errors
+        self.faults_total = 0           # all of them; ``faults`` keeps the first MAX_FAULTS
+        # zsim's own measurement: packet_io sinks created from now on count their latencies
+        self.record_latency = record_latency
 
     # ------------------------------------------------------------- cost model
     def _set_costs(self, costs: str | Mapping[str, float]) -> None:
@@ -1180,8 +1187,11 @@ class Kernel:
         return self.trace
 
     def fault(self, message: str) -> None:
-        """Record an error the firmware reports without crashing (shown in summaries)."""
-        self.faults.append((self.uptime_ticks(), message))
+        """Record an error the firmware reports without crashing (shown in summaries); the
+        first ``MAX_FAULTS`` are kept with their message, the rest only counted."""
+        self.faults_total += 1
+        if len(self.faults) < MAX_FAULTS:
+            self.faults.append((self.uptime_ticks(), message))
 
     def register(self, obj: Any) -> None:
         """Record a kernel or packet_io object (for memory and summary reports)."""

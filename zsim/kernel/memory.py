@@ -4,7 +4,9 @@ Each kernel, net_buf and packet_io object reports the bytes its C definition res
 (``ram_usage``), sized from the struct layouts of the Zephyr v3.7 headers for the board's
 pointer size and the configuration (names, stats, spinlock validation). The kernel adds its
 own stacks. ``Kernel.memory_report()`` returns the sum; over the board's RAM the kernel
-raises ``LinkError`` in the linker's words.
+raises ``LinkError`` in the linker's words. Objects whose size the user chooses (net_buf
+pools, a topology's queues and stacks) are checked before they are allocated
+(:func:`ram_overflow`, :class:`RamOverflowError`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import ZsimError
+from ..errors import ConfigError, ZsimError
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -20,6 +22,21 @@ if TYPE_CHECKING:
 
 class LinkError(ZsimError):
     """The firmware's static data does not fit the board (``region 'RAM' overflowed``)."""
+
+
+class RamOverflowError(LinkError, ConfigError):
+    """An object refused before it is allocated: it cannot fit the board's RAM (bad input)."""
+
+
+def ram_overflow(what: str, need: int, before: int, ram: int, board: str) -> str | None:
+    """Why ``what``, needing ``need`` bytes after ``before`` bytes already used, does not
+    fit the ``ram`` bytes of ``board``, in the linker's words; None when it fits."""
+    over = before + need - ram
+    if over <= 0:
+        return None
+    used = f", {before} bytes used before it" if before else ""
+    return (f"{what} needs {need} bytes of RAM{used}: region 'RAM' overflowed by {over} "
+            f"bytes ({ram} bytes on {board})")
 
 
 class Layout:
@@ -110,6 +127,20 @@ class Layout:
         usage = self.config.enabled("NET_BUF_POOL_USAGE")
         return self.struct(self.queue, (self.spinlock, p), 2, 2, 1,
                            4 if usage else 0, 2 if usage else 0, p if usage else 0, p, p, p)
+
+    def fixed_pool(self, count: int, size: int, user_data_size: int) -> int:
+        """RAM of ``NET_BUF_POOL_FIXED_DEFINE``: buffer headers with user data, the data
+        array and the pool struct (what ``NetBufPool.ram_usage`` reports)."""
+        header = self.round_up(self.net_buf + user_data_size)
+        return count * header + self.round_up(count * size) + self.net_buf_pool + 2 * self.p
+
+    def msgq_ring(self, msg_size: int, max_msgs: int) -> int:
+        """RAM of ``K_MSGQ_DEFINE``: the struct and its ring of messages."""
+        return self.msgq + self.round_up(max_msgs * msg_size, 4)
+
+    def thread_with_stack(self, stack_size: int) -> int:
+        """RAM of a thread: its stack (8-byte aligned) and its ``struct k_thread``."""
+        return self.round_up(max(stack_size, 0), 8) + self.thread
 
     @property
     def atomic(self) -> int:

@@ -41,6 +41,7 @@ cdef class Thread:
     cdef public Thread w_prev
     cdef public Thread w_next
     cdef public object sleep_to
+    cdef public object handling
 
 
 @cython.final

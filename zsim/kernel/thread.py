@@ -28,7 +28,7 @@ class Thread:
         "state", "waitq", "timeout", "retval", "data", "joiners", "result", "exc",
         "irq_locks", "cpu_units", "slice_start", "is_static", "delay", "service",
         "wake_tick", "created_at", "harness", "is_main", "rq", "q_prev", "q_next", "w_prev",
-        "w_next", "sleep_to",
+        "w_next", "sleep_to", "handling",
     )
 
     def __init__(self, kernel: Kernel, fn: Callable[..., Any], args: tuple, name: str,
@@ -66,6 +66,7 @@ class Thread:
         self.w_prev: Thread | None = None   # neighbours in a WaitQ while pending
         self.w_next: Thread | None = None
         self.sleep_to: Any = None           # a spent sleep timeout, reused by the next sleep
+        self.handling: Any = None           # the queued event whose handler runs here (zsim)
 
     @property
     def priority(self) -> int:

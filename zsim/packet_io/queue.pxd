@@ -6,7 +6,8 @@ from zsim.kernel.core cimport Kernel
 from zsim.kernel.msgq cimport MsgQ
 from zsim.net_buf cimport NetBuf
 from zsim.packet_io.sink cimport PacketSink
-from zsim.packet_io.stats cimport QueueStats
+from zsim.kernel.thread cimport Thread
+from zsim.packet_io.stats cimport LatencyRecorder, QueueStats
 
 
 @cython.final
@@ -18,5 +19,6 @@ cdef class PacketEventQueue:
     cdef public QueueStats _stats
     cdef object __weakref__
 
-    @cython.locals(mq=MsgQ, k=Kernel, sink=PacketSink, buf=NetBuf, event=tuple)
+    @cython.locals(mq=MsgQ, k=Kernel, sink=PacketSink, buf=NetBuf, event=tuple, cur=Thread, before=int,
+                   lat=LatencyRecorder)
     cpdef process(self, timeout=*)

@@ -8,7 +8,7 @@ from .. import errno
 from ..kernel.memory import Layout, MemoryEntry
 from ..kernel.msgq import MsgQ
 from ..kernel.time_units import K_FOREVER, K_NO_WAIT, Timeout
-from .sink import execute_handler, report_fault
+from .sink import execute_handler, report_borrowed_release, report_fault
 from .stats import QueueStats, stats_of
 
 if TYPE_CHECKING:
@@ -67,19 +67,35 @@ class PacketEventQueue:
             if ret != 0:
                 return -errno.EAGAIN
             event = got
-        sink = event[0]                             # an event is (sink, buf)
+        sink = event[0]                 # an event is (sink, buf, start of the send)
         buf = event[1]
+        tracer = k._tracer
+        if tracer is not None:          # the queue's depth changed (zsim's level tracks)
+            tracer("dequeue", self, sink, buf)
+        cur = None if k._in_isr else k._current
         # execute_handler (sink.py), inlined on the common path
         if sink is None or buf is None or sink.handler is None or not buf._ref:
             ret = execute_handler(sink, buf)
         else:
-            sink.handler(sink, buf)
+            before = buf._ref
+            if cur is not None:         # the packet is in this handler (in flight)
+                outer = cur.handling
+                cur.handling = event
+                sink.handler(sink, buf)
+                cur.handling = outer
+            else:
+                sink.handler(sink, buf)
             if sink._stats is not None:
                 sink._stats.handled_count += 1
             if not buf._ref:
                 report_fault(sink, buf)
                 ret = -errno.EFAULT
             else:
+                if buf._ref < before:
+                    report_borrowed_release(sink, buf, before, buf._ref)
+                lat = sink._lat
+                if lat is not None and len(event) > 2:  # a test may queue (sink, buf) itself
+                    lat.record(k._now - event[2])
                 tracer = k._tracer
                 if tracer is not None:  # before the unref: the buffer may be freed
                     tracer("handle", self, sink, buf, 0)

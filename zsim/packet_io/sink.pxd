@@ -4,7 +4,7 @@ cimport cython
 
 from zsim.kernel.core cimport Kernel
 from zsim.kernel.msgq cimport MsgQ
-from zsim.packet_io.stats cimport SinkStats
+from zsim.packet_io.stats cimport LatencyRecorder, SinkStats
 
 
 @cython.final
@@ -18,4 +18,5 @@ cdef class PacketSink:
     cdef public MsgQ _msgq
     cdef public SinkStats _stats
     cdef public int kind
+    cdef public LatencyRecorder _lat
     cdef object __weakref__

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errno
 from ..kernel.memory import Layout, MemoryEntry
-from .stats import SinkStats, stats_of
+from .stats import LatencyRecorder, SinkStats, stats_of
 
 if TYPE_CHECKING:
     from ..kernel.core import Kernel
@@ -33,7 +33,7 @@ class PacketSink:
     ``PacketEventQueue``, immediate otherwise (``PACKET_SINK_DEFINE_*``)."""
 
     __slots__ = ("k", "name", "_mode", "handler", "user_data", "_queue", "_msgq", "_stats",
-                 "kind", "__weakref__")
+                 "kind", "_lat", "__weakref__")
 
     def __init__(self, k: Kernel, name: str, handler: Handler | None,
                  queue: PacketEventQueue | None = None, user_data: Any = None) -> None:
@@ -57,6 +57,8 @@ class PacketSink:
         self.kind = IMMEDIATE if queue is None else QUEUED
         self.user_data = user_data
         self._stats = SinkStats() if k.config.enabled("PACKET_IO_STATS") else None
+        # zsim's own measurement (not firmware state): latencies when the run asks for them
+        self._lat = LatencyRecorder() if k.record_latency else None
         k.register(self)
 
     @property
@@ -138,6 +140,16 @@ def report_fault(sink: PacketSink, buf: NetBuf) -> None:
     k.fault(f"packet_io: sink {sink.name!r}: buffer ref count is zero after handler "
             f"execution ({buf._label()}); handlers must not call net_buf_unref()")
     packet_io_log(k).err("Buffer ref count is zero after handler execution!")
+
+
+def report_borrowed_release(sink: PacketSink, buf: NetBuf, before: int, after: int) -> None:
+    """A handler dropped a reference it did not take (the count is lower after it than
+    before, though not zero). packet_io cannot see this on a real board, where it ends in a
+    double free later; zsim records it as a fault (no console line: the firmware prints
+    none) so the run names its cause."""
+    sink.k.fault(f"packet_io: sink {sink.name!r}: the handler released a reference it did "
+                 f"not take ({buf._label()}: ref {before} before the handler, {after} "
+                 "after); handlers must not call net_buf_unref() on the buffer they borrow")
 
 
 def packet_io_log(k: Kernel):  # noqa: ANN201 - a Logger

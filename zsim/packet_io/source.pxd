@@ -2,6 +2,8 @@
 
 cimport cython
 
+from zsim.packet_io.stats cimport LatencyRecorder
+
 from zsim.kernel.core cimport Kernel
 from zsim.kernel.msgq cimport MsgQ
 from zsim.kernel.thread cimport Thread
@@ -21,7 +23,8 @@ cdef class PacketSource:
     cdef object __weakref__
 
     @cython.locals(k=Kernel, cur=Thread, sink=PacketSink, mq=MsgQ, buf=NetBuf, ref=int,
-                   kind=int, delivered=Py_ssize_t, start=cython.longlong)
+                   kind=int, before=int, delivered=Py_ssize_t, start=cython.longlong,
+                   lat=LatencyRecorder)
     cpdef send(self, buf, timeout=*)
     @cython.locals(buf=NetBuf)
     cpdef send_consume(self, buf, timeout=*)

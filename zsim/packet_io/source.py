@@ -15,7 +15,7 @@ from .. import errno
 from ..errors import KernelAssertionError
 from ..kernel.memory import Layout, MemoryEntry
 from ..kernel.time_units import K_FOREVER, K_NO_WAIT, K_TICKS, Timeout
-from .sink import packet_io_log, report_fault
+from .sink import packet_io_log, report_borrowed_release, report_fault
 from .stats import SourceStats, stats_of
 
 if TYPE_CHECKING:
@@ -100,12 +100,18 @@ class PacketSource:
                     st = sink._stats
                     if st is not None:
                         st.handled_count += 1
+                    before = ref + 1
                     ref = buf._ref
                     if not ref:
                         report_fault(sink, buf)
                         if tracer is not None:
                             tracer("fault", self, sink, buf)
                         continue
+                    if ref < before:
+                        report_borrowed_release(sink, buf, before, ref)
+                    lat = sink._lat
+                    if lat is not None:
+                        lat.record(k._now - start)
                     if tracer is not None:  # before the unref: the buffer may be freed
                         tracer("deliver", self, sink, buf)
                     if ref > 1 and not c_unref:
@@ -119,14 +125,14 @@ class PacketSource:
                     mq = sink._msgq
                     if mq.used < mq.max_msgs and not k._in_isr and not k._c_msgq_put:
                         if mq.wait_q.head is not None:  # the processing thread waits: hand over
-                            k._wake_first(mq.wait_q, 0, (sink, buf))
+                            k._wake_first(mq.wait_q, 0, (sink, buf, start))
                         else:
-                            mq._push((sink, buf))
+                            mq._push((sink, buf, start))
                         ret = 0
                     else:
                         if end == -1:
                             end = k._timepoint(timeout, start)
-                        ret = mq.put((sink, buf), _remaining(k, end))
+                        ret = mq.put((sink, buf, start), _remaining(k, end))
                     if ret == 0:
                         delivered += 1
                         if tracer is not None:

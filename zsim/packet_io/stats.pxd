@@ -18,3 +18,15 @@ cdef class SinkStats:
 @cython.final
 cdef class QueueStats:
     cdef public unsigned long long processed_count
+
+
+@cython.final
+cdef class LatencyRecorder:
+    cdef public dict counts
+    cdef public Py_ssize_t limit
+    cdef public object hist
+    cdef public unsigned long long count
+    cdef public long long max
+
+    @cython.locals(counts=dict)
+    cpdef record(self, long long value)

@@ -51,6 +51,45 @@ class QueueStats:
         return f"QueueStats(processed_count={self.processed_count})"
 
 
+class LatencyRecorder:
+    """Latencies (kernel units) of one sink's handled packets, in constant memory.
+
+    Each value is counted exactly in ``counts`` until more than ``limit`` distinct values
+    are held; then all counts are folded into ``hist``, an HdrHistogram with 3 significant
+    digits (``hdrh``), and counting starts again. ``count`` and ``max`` stay exact.
+    """
+
+    __slots__ = ("counts", "limit", "hist", "count", "max")
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.counts: dict[int, int] = {}
+        self.limit = limit
+        self.hist = None
+        self.count = 0
+        self.max = 0
+
+    def record(self, value: int) -> None:
+        """Count one latency."""
+        counts = self.counts
+        counts[value] = counts.get(value, 0) + 1
+        self.count += 1
+        if value > self.max:
+            self.max = value
+        if len(counts) > self.limit:
+            self.fold()
+
+    def fold(self) -> None:
+        """Move the exact counts into the histogram."""
+        from hdrh.histogram import HdrHistogram
+
+        if self.hist is None:
+            self.hist = HdrHistogram(1, 1 << 62, 3)
+        hist = self.hist
+        for value, n in self.counts.items():
+            hist.record_value(value, n)
+        self.counts.clear()
+
+
 def stats_of(obj: object, stats: object) -> object:
     """The stats object, or a clear error when ``CONFIG_PACKET_IO_STATS`` is off."""
     if stats is None:

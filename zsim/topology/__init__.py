@@ -7,7 +7,7 @@ the same loader and runs the same behaviours.
 
 from __future__ import annotations
 
-from .builder import Built, build, uses_runtime_connections
+from .builder import Built, build, check_fits, uses_runtime_connections
 from .loader import (
     Topology,
     TopologyError,
@@ -18,5 +18,6 @@ from .loader import (
 )
 from .patterns import PatternGen
 
-__all__ = ["Built", "PatternGen", "Topology", "TopologyError", "build", "find_topology_file",
-           "load_topology", "parse_duration", "parse_topology", "uses_runtime_connections"]
+__all__ = ["Built", "PatternGen", "Topology", "TopologyError", "build", "check_fits",
+           "find_topology_file", "load_topology", "parse_duration", "parse_topology",
+           "uses_runtime_connections"]

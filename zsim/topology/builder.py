@@ -16,11 +16,12 @@ from typing import Any
 from .. import errno
 from ..errors import ZsimError
 from ..kernel.core import Kernel
+from ..kernel.memory import Layout, ram_overflow
 from ..kernel.time_units import K_FOREVER, K_NO_WAIT, K_TICKS, Timeout
 from ..net_buf import NetBufPool
 from ..packet_io import PacketConnection, PacketEventQueue, PacketSink, PacketSource, connect
 from . import behaviours as bh
-from .loader import Topology
+from .loader import Topology, TopologyError
 from .patterns import PATTERNS, PatternGen
 
 CONNECTION_TIMELINE_THREAD = "conn_timeline"
@@ -224,9 +225,52 @@ def _call(fn: Callable[..., Any], *args: Any) -> None:
     fn(*args)
 
 
+def _threads(topo: Topology) -> list[tuple[tuple[str | int, ...], dict[str, Any]]]:
+    """(JSON path of the entry, thread) of every thread the topology defines."""
+    out: list[tuple[tuple[str | int, ...], dict[str, Any]]] = [
+        (("queues", i), q["thread"]) for i, q in enumerate(topo.queues)]
+    out += [(("stimuli", i, st["kind"]), st["thread"]) for i, st in enumerate(topo.stimuli)]
+    return out
+
+
+def check_fits(k: Kernel, topo: Topology) -> None:
+    """Refuse, before anything is allocated, a topology that cannot work on ``k``'s board
+    and configuration: thread priorities the configuration does not have, and pools, queue
+    rings and stacks that do not fit the board's RAM beside what ``k`` holds already.
+    Raises ``TopologyError`` naming each ``file:line``."""
+    cfg = k.config
+    coop, preempt = int(cfg["NUM_COOP_PRIORITIES"]), int(cfg["NUM_PREEMPT_PRIORITIES"])
+    errors: list[tuple[int, str]] = []
+    for at, th in _threads(topo):
+        if not -coop <= th["priority"] <= preempt - 1:
+            errors.append((topo.line(*at, "thread", "priority"),
+                           f"thread {th['name']!r}: priority {th['priority']} is outside "
+                           f"{-coop}..{preempt - 1} (CONFIG_NUM_COOP_PRIORITIES={coop}, "
+                           f"CONFIG_NUM_PREEMPT_PRIORITIES={preempt})"))
+    lay = Layout(k.board.pointer_size, cfg)
+    needs = [(topo.line("pools", i), f"pool {p['name']!r} ({p['count']} x {p['size']} B)",
+              lay.fixed_pool(p["count"], p["size"], p["user_data_size"]))
+             for i, p in enumerate(topo.pools)]
+    needs += [(topo.line("queues", i), f"queue {q['name']!r} ({q['size']} events)",
+               lay.msgq_ring(2 * lay.p, q["size"])) for i, q in enumerate(topo.queues)]
+    needs += [(topo.line(*at), f"thread {th['name']!r} ({th['stack_size']} B stack)",
+               lay.thread_with_stack(th["stack_size"])) for at, th in _threads(topo)]
+    used, ram = k.memory_report().ram_used, k.board.ram_kib * 1024
+    for line, what, need in needs:
+        why = ram_overflow(what, need, used, ram, k.board.identifier)
+        if why is not None:
+            errors.append((line, why))
+            break
+        used += need
+    if errors:
+        raise TopologyError([f"{topo.path}:{line}: {msg}" for line, msg in sorted(errors)])
+
+
 def build(k: Kernel, topo: Topology, *, seed: int | None = None) -> Built:
-    """Create the topology's objects on ``k``, boot it and start the stimuli; the objects
-    by name. ``seed`` (default: the kernel's) seeds the payload patterns."""
+    """Check the topology fits (:func:`check_fits`), then create its objects on ``k``, boot
+    it and start the stimuli; the objects by name. ``seed`` (default: the kernel's) seeds
+    the payload patterns."""
+    check_fits(k, topo)
     bld = _Builder(k, topo, k.seed if seed is None else seed)
     bld.objects()
     timeline = bld.connections()
@@ -236,4 +280,4 @@ def build(k: Kernel, topo: Topology, *, seed: int | None = None) -> Built:
     return bld.b
 
 
-__all__ = ["Built", "as_ticks", "build", "instant", "uses_runtime_connections"]
+__all__ = ["Built", "as_ticks", "build", "check_fits", "instant", "uses_runtime_connections"]

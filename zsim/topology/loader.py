@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from ..config import check_value
 from ..errors import ZsimError
 from ..kernel.time_units import (
     K_FOREVER,
@@ -26,7 +27,15 @@ from ..kernel.time_units import (
     K_USEC,
     Timeout,
 )
-from ..yamlfile import YamlDocument, YamlSyntaxError, json_path, parse_yaml, unknown_keys
+from ..yamlfile import (
+    TextError,
+    YamlDocument,
+    YamlSyntaxError,
+    json_path,
+    parse_yaml,
+    read_text,
+    unknown_keys,
+)
 from .schema import BEHAVIOURS, SCRIPT_OPS, TOPOLOGY
 
 FILE_NAME = "topology.yaml"
@@ -90,6 +99,16 @@ class Topology:
     stimuli: list[dict[str, Any]] = field(default_factory=list)
     duration: Timeout | None = None
     prj_conf: Path | None = None
+    config_where: dict[str, str] = field(default_factory=dict)
+    doc: YamlDocument | None = field(default=None, repr=False, compare=False)
+
+    def line(self, *path: str | int) -> int:
+        """The line of the entry at a JSON path (``"pools", 0``) of the file."""
+        return self.doc.key_line(path) if self.doc is not None else 1
+
+    def where(self, *path: str | int) -> str:
+        """``file:line`` of the entry at a JSON path of the file."""
+        return f"{self.path}:{self.line(*path)}"
 
 
 def _behaviour_msg(v: Any) -> str:
@@ -142,8 +161,9 @@ def _schema_errors(doc: YamlDocument) -> list[tuple[int, str]]:
 class _Checker:
     """Cross-references between sections, collected as ``(line, message)``."""
 
-    def __init__(self, lines: YamlDocument) -> None:
+    def __init__(self, lines: YamlDocument, file: str = FILE_NAME) -> None:
         self.lines = lines
+        self.file = file
         self.errors: list[tuple[int, str]] = []
 
     def error(self, path: Path_, msg: str, key: str | None = None) -> None:
@@ -212,6 +232,12 @@ def _step(raw: Any) -> dict[str, Any]:
 
 def _normalise(data: dict[str, Any], topo: Topology, chk: _Checker) -> None:
     topo.config = dict(data.get("config") or {})
+    for key, value in topo.config.items():
+        line = chk.lines.key_line(("config", key))
+        topo.config_where[str(key)] = f"{chk.file}:{line}"
+        problem = check_value(str(key).removeprefix("CONFIG_"), value)[1]
+        if problem:
+            chk.errors.append((line, f"config.{key}: {problem}"))
     for p in data.get("pools") or []:
         topo.pools.append({"name": p["name"], "count": p["count"], "size": p["size"],
                            "user_data_size": p.get("user_data_size", DEFAULT_USER_DATA)})
@@ -259,6 +285,7 @@ def _normalise(data: dict[str, Any], topo: Topology, chk: _Checker) -> None:
     if data.get("duration") is not None:
         topo.duration = parse_duration(data["duration"])
     _cross_check(data, topo, chk)
+    _never_works(topo, chk)
 
 
 def _cross_check(data: dict[str, Any], topo: Topology, chk: _Checker) -> None:
@@ -325,6 +352,86 @@ def _cross_check(data: dict[str, Any], topo: Topology, chk: _Checker) -> None:
                 chk.ref(step["sink"], sinks, "sink", (*at, "sink"))
 
 
+def _earlier(a: Timeout, b: Timeout) -> bool:
+    """Whether instant ``a`` is surely before ``b`` (ticks compare only with ticks: their
+    length depends on the board)."""
+    if a.is_forever or b.is_forever or (a.per_sec == 0) != (b.per_sec == 0):
+        return False
+    if a.per_sec == 0:
+        return a.num < b.num
+    return Fraction(a.num) / a.per_sec < Fraction(b.num) / b.per_sec
+
+
+def _never_works(topo: Topology, chk: _Checker) -> None:
+    """Well-formed entries that can never do what they say."""
+    sizes = {p["name"]: p["size"] for p in topo.pools}
+    sends: list[tuple[dict[str, Any], Path_]] = []
+    for i, st in enumerate(topo.stimuli):
+        if st["kind"] == "periodic":
+            at: Path_ = ("stimuli", i, "periodic")
+            sends.append((st, at))
+            if st["every"] == K_NO_WAIT:
+                chk.error((*at, "every"), "every: 0 is not a period (at least one tick)")
+            if st["count"] is None and topo.duration is not None and topo.duration.is_forever:
+                chk.error(("duration",), f"duration: forever never ends: stimuli[{i}] "
+                                         f"sends without a count")
+            continue
+        prev = None
+        for j, step in enumerate(st["steps"]):
+            at = ("stimuli", i, "script", "steps", j)
+            if step["op"] == "send":
+                sends.append((step, (*at, "send")))
+            if prev is not None and _earlier(step["at"], prev):
+                chk.error((*at, "at"), "at: earlier than the step before it (a script's steps "
+                                       "run in order)")
+            prev = step["at"]
+    for st, at in sends:
+        pool = sizes.get(st["pool"])
+        if pool is not None and st["size"] > pool:
+            chk.error((*at, "size"), f"a {st['size']}-byte payload does not fit pool "
+                                     f"{st['pool']!r} ({pool}-byte buffers)")
+    for i, c in enumerate(topo.connections):
+        add, remove = c["add_at"], c["remove_at"]
+        if add is not None and remove is not None and _earlier(remove, add):
+            chk.error(("connections", i, "remove_at"), "remove_at: earlier than add_at")
+    _immediate_cycles(topo, chk)
+
+
+def _immediate_cycles(topo: Topology, chk: _Checker) -> None:
+    """A forward that comes back to its own sink in the sender's context (immediate sinks
+    only) recurses until the stack or the pool runs out."""
+    immediate = {s["name"] for s in topo.sinks if s["queue"] is None}
+    delivers: dict[str, set[str]] = {}       # source -> immediate sinks it reaches
+    for c in topo.connections:
+        if c["sink"] in immediate:
+            delivers.setdefault(c["source"], set()).add(c["sink"])
+    for st in topo.stimuli:
+        for step in st.get("steps", []):
+            if step["op"] == "connect" and step["sink"] in immediate:
+                delivers.setdefault(step["source"], set()).add(step["sink"])
+    forwards: dict[str, list[tuple[str, Path_]]] = {}   # immediate sink -> sources
+    for i, s in enumerate(topo.sinks):
+        if s["name"] in immediate:
+            forwards[s["name"]] = [(st["source"], ("sinks", i, "behaviour", j, "forward"))
+                                   for j, st in enumerate(s["behaviour"])
+                                   if st["op"] == "forward"]
+    for sink, outs in forwards.items():
+        for source, at in outs:
+            seen, todo = set(), [source]
+            while todo:
+                src = todo.pop()
+                if src in seen:
+                    continue
+                seen.add(src)
+                reached = delivers.get(src, set())
+                if sink in reached:
+                    chk.error(at, f"{sink} forwards to {source}, which delivers back to {sink} "
+                                  f"in the sender's context: an endless recursion (make a sink "
+                                  f"on the loop queued)")
+                    break
+                todo.extend(s2 for k in reached for s2, _ in forwards.get(k, []))
+
+
 # ------------------------------------------------------------------ entry points
 def find_topology_file(path: str | Path) -> Path:
     """The ``topology.yaml`` a path names (the file itself, or inside the directory)."""
@@ -349,9 +456,9 @@ def parse_topology(text: str, file: str | Path = FILE_NAME, name: str | None = N
         raise TopologyError([f"{file}:1: a topology is a mapping starting with version: 1"])
     errors = _schema_errors(doc)
     topo = Topology(name=str(data.get("name") or name or Path(file).parent.name or "topology"),
-                    path=Path(file))
+                    path=Path(file), doc=doc)
     if not errors:
-        chk = _Checker(doc)
+        chk = _Checker(doc, file)
         _normalise(data, topo, chk)
         errors = chk.errors
     if errors:
@@ -369,7 +476,13 @@ def load_topology(path: str | Path) -> Topology:
     """Read and check a ``topology.yaml`` (or the one in a directory); the directory's
     ``prj.conf``, when present, is recorded as the default configuration."""
     file = find_topology_file(path)
-    topo = parse_topology(file.read_text(), file, name=file.parent.name)
+    try:
+        text = read_text(file)
+    except OSError as exc:
+        raise TopologyError([f"{file}: cannot read: {exc.strerror}"]) from None
+    except TextError as exc:
+        raise TopologyError([f"{file}:{exc.line or 1}: {exc.problem}"]) from None
+    topo = parse_topology(text, file, name=file.parent.name)
     conf = file.parent / "prj.conf"
     topo.prj_conf = conf if conf.is_file() else None
     return topo

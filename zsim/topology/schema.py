@@ -85,7 +85,8 @@ TOPOLOGY: dict[str, Any] = _obj(["version"], {
     "duration": DURATION,
     "pools": {"type": "array", "items": _obj(["name", "count", "size"], {
         "name": IDENT, "count": {"type": "integer", "minimum": 1, "maximum": 65535},
-        "size": COUNT, "user_data_size": COUNT})},
+        "size": {"type": "integer", "minimum": 1, "maximum": 65535},
+        "user_data_size": {"type": "integer", "minimum": 0, "maximum": 255}})},
     "queues": {"type": "array", "items": _obj(["name"], {
         "name": IDENT, "size": {"type": "integer", "minimum": 1}, "thread": THREAD})},
     "sources": {"type": "array", "items": {

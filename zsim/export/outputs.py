@@ -1,0 +1,112 @@
+"""The files one ``zsim run`` writes, fed while the run goes and committed at its end.
+
+``--trace`` and ``--perfetto`` are streamed to temporary files as events happen;
+``--plot`` keeps its levels in ``BucketSeries`` and reads latencies from the sinks'
+recorders; ``--graph`` is drawn from the kernel's objects at the end. ``commit`` puts every
+file in place; ``discard`` removes every temporary file and leaves what was there before.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .series import Levels
+
+
+class RunOutputs:
+    """The requested output files of one run (None: not requested). The streamed files
+    are opened (under temporary names) at once; ``start(header)`` once the run's header is
+    known, before its first event."""
+
+    def __init__(self, *, trace: str | os.PathLike | None = None,
+                 perfetto: str | os.PathLike | None = None,
+                 plot: str | os.PathLike | None = None,
+                 graph: str | os.PathLike | None = None) -> None:
+        from .jsonl import JsonlWriter
+        from .perfetto import PerfettoFile
+
+        self.trace, self.perfetto, self.plot, self.graph = trace, perfetto, plot, graph
+        self.levels = Levels() if (plot or perfetto) else None
+        self.header: dict[str, Any] = {}
+        self._jsonl: Any = None
+        self._perfetto: Any = None
+        try:
+            self._jsonl = JsonlWriter(trace) if trace else None
+            self._perfetto = PerfettoFile(perfetto) if perfetto else None
+        except BaseException:
+            self.discard()
+            raise
+        if self._perfetto is not None:
+            self.levels.then = self._perfetto.level
+
+    @property
+    def lines(self) -> Callable[[str], Any] | None:
+        """Where the trace's JSON lines go (None without ``--trace``)."""
+        return self._jsonl.write if self._jsonl is not None else None
+
+    @property
+    def on_event(self) -> Callable[[dict[str, Any]], None] | None:
+        """What needs each event as a dict (Perfetto; None without ``--perfetto``)."""
+        return self._perfetto
+
+    @property
+    def wants_switches(self) -> bool:
+        return self._perfetto is not None
+
+    def start(self, header: dict[str, Any]) -> None:
+        """The run's header: the trace's first line, Perfetto's metadata."""
+        self.header = dict(header)
+        if self._jsonl is not None:
+            self._jsonl.start(header)
+        if self._perfetto is not None:
+            self._perfetto.header = dict(header)
+
+    def commit(self, kernel: Any, end_us: float) -> list[Path]:
+        """Write the plot and graph and put every file in place; the paths written."""
+        from .graph import graph_of, write_graph
+        from .plot import write_plot
+
+        written: list[Path] = []
+        try:
+            if self.levels is not None:
+                self.levels.close(end_us)
+            if self._jsonl is not None:
+                self._jsonl.commit()
+                written.append(Path(self.trace))
+            if self._perfetto is not None:
+                self._perfetto.commit(end_us)
+                written.append(Path(self.perfetto))
+            if self.plot:
+                write_plot(self.plot, self.header, self.levels.series,
+                           _latencies(kernel), end_us)
+                written.append(Path(self.plot))
+            if self.graph and kernel is not None:
+                written.extend(write_graph(self.graph, graph_of(kernel)))
+        except BaseException:
+            self.discard()
+            raise
+        return written
+
+    def discard(self) -> None:
+        """Remove the temporary files of the streamed outputs."""
+        for w in (self._jsonl, self._perfetto):
+            if w is not None:
+                w.discard()
+
+
+def _latencies(kernel: Any) -> dict[str, list[tuple[float, int]]]:
+    from ..latency import recorded_values
+
+    if kernel is None:
+        return {}
+    return {o.name: recorded_values(o._lat, kernel.units_per_sec)
+            for o in kernel.objects if getattr(o, "_lat", None) is not None}
+
+
+def graph_paths(graph: str | os.PathLike) -> list[Path]:
+    """The files ``--graph`` writes: the SVG and its DOT beside it, or the DOT alone."""
+    p = Path(graph)
+    return [p] if p.suffix.lower() == ".dot" else [p, p.with_suffix(".dot")]
