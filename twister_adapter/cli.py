@@ -1,12 +1,19 @@
-"""``zsim twister``: discover suites, run them on platforms, write twister's reports."""
+"""``zsim twister``: discover suites, run them on platforms, write twister's reports.
+
+Everything that could refuse the run (flags, suite files, the output directory) is checked
+before anything is written. Suites run in worker processes with a wall-clock limit each;
+SIGINT, SIGTERM and SIGHUP stop the run with the results so far written whole (exit status
+128 + the signal's number), a second one leaves at once.
+"""
 
 from __future__ import annotations
 
 import argparse
-import shutil
+import math
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -14,13 +21,39 @@ from typing import Any, TextIO
 from zsim import __version__
 from zsim.boards import load_board
 from zsim.errors import BoardError
+from zsim.output_paths import is_zsim_output_dir
 
 from .discovery import TwisterConfigError, discover
-from .filters import FilterOptions, Instance, apply_filters, resolve_platforms
+from .filters import FilterOptions, Instance, apply_filters, check_unique, resolve_platforms
 from .hardware_map import connected_for, load_hardware_map
+from .interrupts import Abort, StopSignals, signal_name
+from .outdir import check_outdir, prepare_outdir
 from .reports import Environment, save_reports, save_testplan, summary_lines, write_atomic
 from .runner import RunOptions, Target, build_dir, run_all
 from .statuses import ERROR, FAIL, FILTER, NOTRUN, PASS
+from .workers import WorkerStartError
+
+EXIT_WALL_TIMEOUT = 3
+
+
+def _number(convert: Callable[[str], Any], least: float, above: bool,
+            what: str) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if isinstance(value, float) and not math.isfinite(value) or \
+                (value <= least if above else value < least):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+    return parse
+
+
+_POSITIVE = _number(float, 0, True, "a number of seconds above 0")
+_FACTOR = _number(float, 0, True, "a factor above 0")
+_AT_LEAST_ONE = _number(int, 1, False, "a whole number of at least 1")
+_COUNT = _number(int, 0, False, "a whole number of at least 0")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -38,20 +71,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="count", default=0, help="more output")
     p.add_argument("--inline-logs", action="store_true",
                    help="print the logs of failed suites instead of their paths")
-    p.add_argument("--retry-failed", type=int, default=0, metavar="N",
+    p.add_argument("--retry-failed", type=_COUNT, default=0, metavar="N",
                    help="run failed suites again, up to N times")
     p.add_argument("--no-clean", action="store_true",
                    help="reuse an existing output directory instead of renaming it")
     p.add_argument("-c", "--clobber-output", action="store_true",
                    help="delete an existing output directory instead of renaming it")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="suites run in parallel processes")
+    p.add_argument("-j", "--jobs", type=_AT_LEAST_ONE, default=1,
+                   help="suites run in parallel worker processes")
     p.add_argument("--integration", action="store_true",
                    help="run only on each suite's integration_platforms")
-    p.add_argument("--timeout-multiplier", type=float, default=1.0,
+    p.add_argument("--timeout-multiplier", type=_FACTOR, default=1.0,
                    help="multiply every suite's timeout (virtual seconds)")
+    p.add_argument("--wall-timeout", type=_POSITIVE, default=None, metavar="SECONDS",
+                   help="wall-clock limit of the whole run (suites not finished: error)")
+    p.add_argument("--suite-wall-timeout", type=_POSITIVE, default=None, metavar="SECONDS",
+                   help="wall-clock limit of each suite (default: the larger of 60 and "
+                        "its timeout x --timeout-multiplier)")
     p.add_argument("--device-testing", action="store_true", help="run on real boards")
     p.add_argument("--device-serial", help="serial port (pyserial URL) of the board")
-    p.add_argument("--device-serial-baud", type=int, default=115200, help="its baud rate")
+    p.add_argument("--device-serial-baud", type=_AT_LEAST_ONE, default=115200,
+                   help="its baud rate")
     p.add_argument("--hardware-map", help="twister hardware map YAML of connected boards")
     p.add_argument("--report-filtered", action="store_true",
                    help="include filtered suites in twister.json")
@@ -74,33 +114,49 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 class _Log:
-    """twister-style console lines, kept for twister.log."""
+    """twister-style console lines, kept for twister.log (printing stops quietly when the
+    console has gone, e.g. after SIGHUP)."""
 
     def __init__(self, out: TextIO) -> None:
-        self.out = out
+        self.out: TextIO | None = out
         self.lines: list[str] = []
 
     def __call__(self, msg: str, level: str = "INFO") -> None:
         for part in msg.splitlines() or [""]:
             line = f"{level:<7} - {part}"
             self.lines.append(line)
-            print(line, file=self.out, flush=True)
+            if self.out is not None:
+                try:
+                    print(line, file=self.out, flush=True)
+                except (OSError, ValueError):
+                    self.out = None
 
 
-def _prepare_outdir(outdir: Path, *, no_clean: bool, clobber: bool) -> Path | None:
-    """Rename (or delete) an existing output directory as twister does; the new name."""
-    if not outdir.exists() or no_clean:
-        return None
-    if clobber:
-        shutil.rmtree(outdir)
-        return None
-    i = 1
-    while True:
-        cand = outdir.with_name(f"{outdir.name}.{i}")
-        if not cand.exists():
-            outdir.rename(cand)
-            return cand
-        i += 1
+def _say(msg: str) -> None:
+    try:
+        print(msg, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _check_report_names(args: argparse.Namespace) -> None:
+    for opt, value in (("--report-name", args.report_name),
+                       ("--report-suffix", args.report_suffix)):
+        if value is not None and (value in ("", ".", "..") or "/" in value
+                                  or os.sep in value):
+            raise TwisterConfigError(f"{opt} {value!r}: expected a plain file name part "
+                                     "(reports are written inside -O)")
+
+
+def _inputs(args: argparse.Namespace, scenarios: Sequence[Any]) -> list[str | Path]:
+    """What the output directory must stay clear of: the -T roots given (else each suite
+    directory found), the hardware map, the board directories, a serial port path."""
+    out: list[str | Path] = list(args.testsuite_root) or \
+        list(dict.fromkeys(sc.source_dir for sc in scenarios))
+    out += [p for p in (args.hardware_map, *args.board_dir) if p]
+    if args.device_serial and os.path.exists(args.device_serial):
+        out.append(args.device_serial)
+    return out
 
 
 def _options_dict(args: argparse.Namespace) -> dict[str, Any]:
@@ -136,7 +192,28 @@ def _targets(args: argparse.Namespace, platforms: list[str],
 
 
 def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    """Run ``zsim twister``; 0 when nothing failed, 1 when something failed or errored."""
+    """Run ``zsim twister``: 0 when nothing failed, 1 when something failed or errored,
+    3 when ``--wall-timeout`` cut the run short, 128 + N when signal N stopped it."""
+    with StopSignals() as signals:
+        try:
+            return _main(args, out, signals)
+        except Abort as exc:
+            _remove_report_temporaries(Path(args.outdir))
+            _say(f"zsim twister: {exc} again: stopped at once, reports not written")
+            return 128 + exc.signum
+        except WorkerStartError as exc:
+            _say(f"zsim: error: {exc}")
+            return EXIT_WALL_TIMEOUT
+
+
+def _remove_report_temporaries(outdir: Path) -> None:
+    """The temporary files of reports being written when a second signal came."""
+    if outdir.is_dir() and is_zsim_output_dir(outdir):
+        for p in outdir.glob(".*.tmp"):
+            p.unlink(missing_ok=True)
+
+
+def _main(args: argparse.Namespace, out: TextIO | None, signals: StopSignals) -> int:
     log = _Log(out or sys.stdout)
     start = time.monotonic()
     if args.device_testing and not (args.device_serial or args.hardware_map):
@@ -148,6 +225,7 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
         raise TwisterConfigError("--device-serial/--hardware-map need --device-testing")
     if args.jobs < 1:
         raise TwisterConfigError("-j/--jobs must be at least 1")
+    _check_report_names(args)
     board_dirs = tuple(args.board_dir)
     names = [n for p in args.platform for n in p.replace(",", " ").split()]
     if not names and args.hardware_map:
@@ -162,20 +240,25 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
     roots = args.testsuite_root or ["."]
 
     scenarios = discover(roots)
-    outdir = Path(args.outdir)
-    renamed = _prepare_outdir(outdir, no_clean=args.no_clean, clobber=args.clobber_output)
-    outdir.mkdir(parents=True, exist_ok=True)
-    if renamed is not None:
-        log(f"Renamed output directory to {renamed}")
-    log(f"Using zsim {__version__} (simulated targets; times are virtual seconds)")
-
     instances = apply_filters(scenarios, platforms, FilterOptions(
         tags=args.tag, exclude_tags=args.exclude_tag, scenarios=args.scenario,
         integration=args.integration, device_testing=args.device_testing))
+    check_unique(instances)
+    targets = _targets(args, plat_names, board_dirs)
+    outdir = Path(args.outdir)
+    check_outdir(outdir, _inputs(args, scenarios))
+    if signals.signum is not None:          # nothing written yet: nothing to keep
+        _say(f"zsim twister: interrupted by {signal_name(signals.signum)}")
+        return 128 + signals.signum
+
+    done_to_old = prepare_outdir(outdir, no_clean=args.no_clean, clobber=args.clobber_output)
+    if done_to_old is not None:
+        log(f"Previous output directory {done_to_old}")
+    log(f"Using zsim {__version__} (simulated targets; times are virtual seconds)")
+
     env = Environment(version=f"zsim-{__version__}",
                       run_date=datetime.now().isoformat(timespec="seconds"),
                       options=_options_dict(args))
-    targets = _targets(args, plat_names, board_dirs)
     if args.device_testing:
         for inst in instances:
             if inst.status != FILTER and inst.platform.name not in dict(targets):
@@ -196,9 +279,18 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
     log("Adding tasks to the queue...")
 
     opts = RunOptions(outdir=str(outdir), timeout_multiplier=args.timeout_multiplier,
-                      seed=args.seed, board_dirs=board_dirs, targets=targets)
+                      seed=args.seed, board_dirs=board_dirs, targets=targets,
+                      suite_wall_timeout=args.suite_wall_timeout)
     todo = sum(1 for i in instances if i.status != FILTER)
     done_count = [0]
+    deadline = None if args.wall_timeout is None else start + args.wall_timeout
+
+    def stop() -> str | None:
+        if signals.signum is not None:
+            return "interrupted"
+        if deadline is not None and time.monotonic() >= deadline:
+            return f"interrupted (--wall-timeout {args.wall_timeout:g} s)"
+        return None
 
     def on_done(inst: Instance) -> None:
         done_count[0] += 1
@@ -213,10 +305,21 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 f"{extra}")
 
     instances = run_all(instances, opts, jobs=args.jobs, retry_failed=args.retry_failed,
-                        on_done=on_done)
+                        on_done=on_done, stop=stop)
+    cut = stop()
+    unfinished = [i for i in instances if cut and i.status == ERROR and i.reason == cut]
+    if signals.signum is None and not unfinished:
+        cut = None                  # the wall-clock limit came after the last suite
+    if cut:
+        why = (f"{signal_name(signals.signum)} received" if signals.signum is not None
+               else f"--wall-timeout {args.wall_timeout:g} s reached")
+        log(f"{why}: run stopped; {len(unfinished)} configurations not finished are "
+            f"reported as error ({cut})", "WARNING")
     by = {s: sum(1 for i in instances if i.status == s)
           for s in (PASS, FAIL, ERROR, FILTER, NOTRUN)}
-    log(f"Total complete: {todo:>4}/{todo:>4}  100%  built (not run): {by[NOTRUN]:>4}, "
+    complete = todo - len(unfinished)
+    pct = 100 * complete // todo if todo else 100
+    log(f"Total complete: {complete:>4}/{todo:>4}  {pct}%  built (not run): {by[NOTRUN]:>4}, "
         f"filtered: {by[FILTER]:>4}, failed: {by[FAIL]:>4}, error: {by[ERROR]:>4}")
 
     bad = [i for i in instances if i.status in (FAIL, ERROR)]
@@ -228,7 +331,9 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
         level = "ERROR"
         log(f"{inst.platform.name:<25} {inst.scenario.name:<50} {inst.status.upper()}: "
             f"{inst.reason}", level)
-        if args.inline_logs and logfile.exists():
+        if not logfile.exists():
+            continue
+        if args.inline_logs:
             log(f"see: {logfile}:", level)
             log(logfile.read_text(encoding="utf-8", errors="replace").rstrip("\n"), level)
         else:
@@ -251,6 +356,10 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
         log(line)
     log(f"Saving reports... in {outdir}")
     write_atomic(outdir / "twister.log", "\n".join(log.lines) + "\n")
+    if signals.signum is not None:
+        return 128 + signals.signum
+    if cut:
+        return EXIT_WALL_TIMEOUT
     return 1 if bad else 0
 
 

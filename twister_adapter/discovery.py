@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import jsonschema
 
 from zsim.config import parse_assignment
 from zsim.errors import ConfigError, ZsimError
+from zsim.output_paths import MARKER
 from zsim.yamlfile import YamlDocument, YamlSyntaxError, read_yaml, unknown_keys
 
 from .filter_expr import FilterSyntaxError, parse_filter
@@ -36,6 +38,7 @@ class TwisterConfigError(ZsimError):
 
 _STR_OR_LIST = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
 _INT = {"type": "integer"}
+_SIZE = {"type": "integer", "minimum": 0}
 _BOOL = {"type": "boolean"}
 _STR = {"type": "string"}
 
@@ -55,7 +58,7 @@ _HARNESS_CONFIG = {
             "additionalProperties": False,
         },
         "fixture": _STR,
-        "repeat": _INT,
+        "repeat": {"type": "integer", "minimum": 1},
     },
     # Other harnesses' keys (pytest_*, robot_*, bsim_*, ...) are accepted and not used.
     "additionalProperties": True,
@@ -71,15 +74,15 @@ _SCENARIO_KEYS: dict[str, Any] = {
     "filter": _STR, "harness": _STR, "harness_config": _HARNESS_CONFIG,
     "ignore_faults": _BOOL, "ignore_qemu_crash": _BOOL,
     "integration_platforms": _STR_OR_LIST, "integration_toolchains": _STR_OR_LIST,
-    "levels": _STR_OR_LIST, "min_flash": _INT, "min_ram": _INT, "modules": _STR_OR_LIST,
+    "levels": _STR_OR_LIST, "min_flash": _SIZE, "min_ram": _SIZE, "modules": _STR_OR_LIST,
     "platform_allow": _STR_OR_LIST, "platform_exclude": _STR_OR_LIST,
     "platform_key": _STR_OR_LIST, "platform_type": _STR_OR_LIST,
     "required_snippets": _STR_OR_LIST, "required_applications": {"type": "array"},
     "simulation_exclude": _STR_OR_LIST, "skip": _BOOL, "slow": _BOOL, "sysbuild": _BOOL,
     "tags": _STR_OR_LIST, "testcases": {"type": "array", "items": _STR},
-    "timeout": {"type": "number", "minimum": 0}, "toolchain_allow": _STR_OR_LIST,
+    "timeout": {"type": "number", "exclusiveMinimum": 0}, "toolchain_allow": _STR_OR_LIST,
     "toolchain_exclude": _STR_OR_LIST, "type": _STR, "vendor_allow": _STR_OR_LIST,
-    "vendor_exclude": _STR_OR_LIST, "source_dir": _STR, "min_ram_kb": _INT,
+    "vendor_exclude": _STR_OR_LIST, "source_dir": _STR, "min_ram_kb": _SIZE,
 }
 
 SUITE_SCHEMA: dict[str, Any] = {
@@ -126,6 +129,7 @@ class Scenario:
     source_dir: Path
     yaml_file: Path
     model: Path                   # model.py or topology.yaml
+    line: int = 1                 # the line of its key in yaml_file
     tags: set[str] = field(default_factory=set)
     platform_allow: list[str] = field(default_factory=list)
     platform_exclude: list[str] = field(default_factory=list)
@@ -176,19 +180,22 @@ def read_config(path: Path, unreadable: str = "cannot read") -> YamlDocument:
         raise TwisterConfigError(f"{path}: {unreadable}: {exc.strerror}") from None
     except YamlSyntaxError as exc:
         raise TwisterConfigError(f"{path}:{exc.line or 1}: invalid YAML: {exc.problem}") from None
+    except ValueError as exc:     # any other check of the YAML reader (names its line)
+        line = getattr(exc, "line", None) or 1
+        raise TwisterConfigError(f"{path}:{line}: invalid YAML: {exc}") from None
 
 
-def load_suite_file(path: Path) -> dict[str, Any]:
-    """Parse and check one suite file; errors name the file and line."""
-    doc = read_config(path)
+def load_suite_file(path: Path, doc: YamlDocument | None = None) -> dict[str, Any]:
+    """Parse and check one suite file (already read as ``doc``, or read here); errors
+    name the file and line."""
+    doc = doc if doc is not None else read_config(path)
     data = doc.data
     if not isinstance(data, dict):
         raise TwisterConfigError(f"{path}:1: expected a mapping with a 'tests:' key")
-    errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        best = jsonschema.exceptions.best_match(errors)
-        line, msg = _describe(best, doc)
-        raise TwisterConfigError(f"{path}:{line}: {msg}")
+    best = jsonschema.exceptions.best_match     # the most precise error within each one
+    errors = sorted({_describe(best([e]), doc) for e in _VALIDATOR.iter_errors(data)})
+    if errors:                          # every error, each at its line
+        raise TwisterConfigError("\n".join(f"{path}:{line}: {msg}" for line, msg in errors))
     for name in data["tests"]:
         if len(str(name).split(".")) < 2:
             line = doc.key_line(["tests", name])
@@ -217,6 +224,10 @@ def _check_filter_and_configs(path: Path, doc: YamlDocument, data: dict[str, Any
         at = ["tests", name, key] if key in own else ["common", key]
         return doc.key_line(at)
 
+    timeout = merged.get("timeout")
+    if isinstance(timeout, float) and not math.isfinite(timeout):
+        raise TwisterConfigError(f"{path}:{line_of('timeout')}: scenario {name}: timeout "
+                                 f"{timeout}: expected a finite number of seconds above 0")
     if merged.get("filter"):
         try:
             parse_filter(str(merged["filter"]))
@@ -300,13 +311,13 @@ def scan_ztest_cases(model: Path) -> list[str]:
 
 
 def _scenario(sid: str, keys: dict[str, Any], root: Path, directory: Path, yaml_file: Path,
-              model: Path) -> Scenario:
+              model: Path, line: int = 1) -> Scenario:
     workdir = os.path.relpath(directory.resolve(), root.resolve())
     name = os.path.normpath(os.path.join(workdir, sid)).replace(os.sep, "/")
     hc = keys.get("harness_config") or {}
     harness = keys.get("harness", "")
     sc = Scenario(
-        id=sid, name=name, source_dir=directory, yaml_file=yaml_file, model=model,
+        id=sid, name=name, source_dir=directory, yaml_file=yaml_file, model=model, line=line,
         tags=set(_as_list(keys.get("tags"))),
         platform_allow=_as_list(keys.get("platform_allow")),
         platform_exclude=_as_list(keys.get("platform_exclude")),
@@ -332,13 +343,21 @@ def _scenario(sid: str, keys: dict[str, Any], root: Path, directory: Path, yaml_
 
 
 def discover(roots: Iterable[str | Path]) -> list[Scenario]:
-    """Every scenario under ``roots``, in path order then file order."""
+    """Every scenario under ``roots`` (each root once), in path order then file order.
+    Directories zsim wrote (holding its output marker) are not searched."""
     out: list[Scenario] = []
+    seen: set[Path] = set()
     for r in roots:
         root = Path(r)
         if not root.is_dir():
             raise TwisterConfigError(f"{root}: test root is not a directory")
+        if root.resolve() in seen:
+            continue
+        seen.add(root.resolve())
         for dirpath, dirnames, filenames in os.walk(root):
+            if MARKER in filenames:
+                dirnames[:] = []
+                continue
             dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
                                  and d != "__pycache__")
             yaml_name = next((f for f in SUITE_FILES if f in filenames), None)
@@ -347,12 +366,14 @@ def discover(roots: Iterable[str | Path]) -> list[Scenario]:
                 continue
             directory = Path(dirpath)
             yaml_file = directory / yaml_name
-            data = load_suite_file(yaml_file)
+            doc = read_config(yaml_file)
+            data = load_suite_file(yaml_file, doc)
             common = data.get("common") or {}
             for sid, keys in data["tests"].items():
                 merged = merge_common(common, keys or {})
                 out.append(_scenario(str(sid), merged, root, directory, yaml_file,
-                                     directory / model_name))
+                                     directory / model_name,
+                                     doc.key_line(["tests", sid])))
     return out
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from zsim.boards import BoardProfile, load_board
 
-from .discovery import Scenario
+from .discovery import Scenario, TwisterConfigError
 from .statuses import FILTER, NONE
 
 
@@ -182,5 +182,19 @@ def apply_filters(scenarios: Sequence[Scenario], platforms: Sequence[Platform],
     return out
 
 
+def check_unique(instances: Iterable[Instance]) -> None:
+    """Two scenarios with the same identifier on the same platform would share one result
+    (and one build directory): a ``TwisterConfigError`` naming both files."""
+    seen: dict[str, Scenario] = {}
+    for inst in instances:
+        first = seen.setdefault(inst.name, inst.scenario)
+        if first is not inst.scenario:
+            sc = inst.scenario
+            raise TwisterConfigError(
+                f"{sc.yaml_file}:{sc.line}: scenario {sc.name} on {inst.platform.name} is "
+                f"also defined at {first.yaml_file}:{first.line}; each scenario needs an "
+                "identifier of its own (rename one, or run the two roots separately)")
+
+
 __all__ = ["Case", "FilterOptions", "Instance", "Platform", "apply_filters",
-           "resolve_platforms"]
+           "check_unique", "resolve_platforms"]

@@ -54,13 +54,16 @@ def load_hardware_map(path: str | Path) -> list[DUT]:
     p = Path(path)
     doc = read_config(p, "cannot read hardware map")
     data = doc.data
-    err = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(HWMAP_SCHEMA).iter_errors(data))
-    if err is not None:
+    errors = []
+    for top in jsonschema.Draft202012Validator(HWMAP_SCHEMA).iter_errors(data):
+        err = jsonschema.exceptions.best_match([top])
         parts = list(err.absolute_path)
         line = doc.line(parts[:1]) if parts else 1
         where = ".".join(str(x) for x in parts) or "(top level)"
-        raise TwisterConfigError(f"{p}:{line}: hardware map entry {where}: {err.message}")
+        errors.append((line, f"hardware map entry {where}: {err.message}"))
+    if errors:                          # every error, each at its line
+        raise TwisterConfigError("\n".join(f"{p}:{line}: {msg}"
+                                           for line, msg in sorted(set(errors))))
     duts = []
     for i, e in enumerate(data or []):
         serial = e.get("serial") or e.get("serial_pty")

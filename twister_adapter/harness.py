@@ -260,5 +260,24 @@ def finish(instance: Instance, harness: Harness, error: str | None) -> None:
         instance.recording = harness.recording
 
 
+def finish_cut_short(instance: Instance, harness: Harness | None, status: str,
+                     reason: str) -> None:
+    """Settle an instance whose run was ended from outside (a wall-clock limit, a worker
+    that died, an interrupt): ``status`` and ``reason``; cases the harness settled keep
+    their status, a started one fails and the others are blocked."""
+    instance.status = status
+    instance.reason = reason
+    for c in instance.testcases:
+        if c.status == STARTED:
+            c.status = FAIL
+            c.reason = reason
+    instance.add_missing_case_status(BLOCK, reason)
+    if len(instance.testcases) > 1:
+        instance.testcases = [c for c in instance.testcases
+                              if not (c.freeform and c.status in (NONE, BLOCK))]
+    if harness is not None and harness.recording:
+        instance.recording = harness.recording
+
+
 __all__ = ["ConsoleHarness", "Harness", "HarnessConfigError", "ZtestHarness", "finish",
-           "make_harness"]
+           "finish_cut_short", "make_harness"]

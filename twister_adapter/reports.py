@@ -8,7 +8,6 @@ written atomically (temporary file + ``os.replace``).
 from __future__ import annotations
 
 import json
-import os
 import platform as host_platform
 import string
 import xml.etree.ElementTree as ET
@@ -18,23 +17,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from zsim.export.atomic import write_bytes
+
 from .filters import Instance
 from .runner import build_dir
 from .statuses import BLOCK, ERROR, FAIL, FILTER, NONE, NOTRUN, PASS, SKIP
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory."""
+    """Write ``data`` to ``path`` whole or not at all (a temporary file beside it, removed
+    if the write is interrupted, then renamed)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_bytes(path, data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def _process_log(path: Path) -> str:

@@ -4,12 +4,15 @@ The simulator is ``zsim.sim_executor.SimulatorExecutor``; boards go through
 ``firmware_bridge.executor.DeviceExecutor``. A harness that has its verdict ends the run
 (the executor stops at the next reschedule point), as twister stops reading the console.
 Times are virtual seconds of the simulated target, so results do not depend on the host.
+
+``run_all`` runs each instance in a worker process (``workers.WorkerPool``) with a
+wall-clock limit, so an instance that never returns (a thread that never yields, a
+livelock at one instant of virtual time) is killed and reported ``failed`` with reason
+``Timeout (wall clock N s)``; the console it printed until then is its log.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
 import os
 import traceback
 from collections.abc import Callable, Sequence
@@ -18,13 +21,20 @@ from pathlib import Path
 from typing import Any
 
 from zsim.executor import Executor, RunOutcome
+from zsim.export.atomic import write_text
 from zsim.kernel.time_units import K_USEC
 from zsim.model import Model, load_model
 
 from .filter_expr import evaluate, filter_env, parse_filter
 from .filters import Instance
-from .harness import HarnessConfigError, finish, make_harness
+from .harness import Harness, HarnessConfigError, finish, finish_cut_short, make_harness
 from .statuses import BLOCK, ERROR, FAIL, FILTER, NONE, NOTRUN
+from .workers import Finished, WorkerPool
+
+WALL_FLOOR = 60.0
+"""The least wall-clock limit of a suite, in seconds (what twister gives a native binary)."""
+LOG_LIMIT = 16 * 1024 * 1024
+"""Characters of console kept in a log; the harness still reads every line after that."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,7 @@ class RunOptions:
     seed: int = 0
     board_dirs: tuple[str, ...] = ()
     targets: tuple[tuple[str, Target], ...] = ()     # platform name -> device target
+    suite_wall_timeout: float | None = None          # wall seconds per instance (None: default)
 
     def target_for(self, platform: str) -> Target:
         for name, t in self.targets:
@@ -59,10 +70,30 @@ def build_dir(outdir: str | Path, inst: Instance) -> Path:
     return Path(outdir) / inst.platform.normalized_name / inst.scenario.name
 
 
+def wall_limit(inst: Instance, opts: RunOptions) -> float:
+    """The wall-clock seconds ``inst`` may take: ``--suite-wall-timeout``, else the larger
+    of 60 and its ``timeout`` x ``--timeout-multiplier``."""
+    if opts.suite_wall_timeout is not None:
+        return opts.suite_wall_timeout
+    return max(WALL_FLOOR, inst.scenario.timeout * opts.timeout_multiplier)
+
+
+def partial_log(bdir: Path, log_name: str) -> Path:
+    """Where a running instance's console goes until the run ends (then ``log_name``)."""
+    return bdir / f".{log_name}.partial"
+
+
+def clean_temporaries(bdir: Path) -> None:
+    """Remove the temporary files zsim leaves in a build directory when it is stopped."""
+    if not bdir.is_dir():
+        return
+    for p in bdir.iterdir():
+        if p.name.startswith(".") and p.name.endswith((".tmp", ".partial")) and p.is_file():
+            p.unlink(missing_ok=True)
+
+
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(path, text)
 
 
 def _make_executor(target: Target, opts: RunOptions) -> Executor:
@@ -133,6 +164,7 @@ def run_instance(inst: Instance, opts: RunOptions,
     bdir.mkdir(parents=True, exist_ok=True)
     for stale in ("handler.log", "device.log", "recording.csv"):
         (bdir / stale).unlink(missing_ok=True)
+    clean_temporaries(bdir)
     target = opts.target_for(inst.platform.name)
     sc = inst.scenario
     build_log, ended = _build(inst)
@@ -158,41 +190,48 @@ def run_instance(inst: Instance, opts: RunOptions,
     log_name = "device.log" if target.kind == "device" else "handler.log"
     inst.log_name = log_name
     inst.dut = target.hardware_id
-    lines: list[str] = []
+    partial = partial_log(bdir, log_name)
+    # The console goes to the log line by line, so a run killed from outside leaves it.
+    with open(partial, "w", encoding="utf-8", errors="replace", newline="\n",
+              buffering=1) as log:
+        room = [LOG_LIMIT]
 
-    def on_event(ev: dict[str, Any]) -> bool:
-        if ev.get("type") != "console":
-            return False
-        line = str(ev["line"]).rstrip("\r\n")
-        lines.append(line)
-        harness.handle(line)
-        return harness.done
+        def on_event(ev: dict[str, Any]) -> bool:
+            if ev.get("type") != "console":
+                return False
+            line = str(ev["line"]).rstrip("\r\n")
+            if room[0] > 0:
+                room[0] -= len(line) + 1
+                log.write(line + "\n" if room[0] > 0 else
+                          f"zsim: console log cut at {LOG_LIMIT} characters\n")
+            harness.handle(line)
+            return harness.done
 
-    scenario_path: Path = sc.source_dir
-    if target.kind == "device":
-        scenario_path = sc.source_dir / "topology.yaml"
-    factory = executor_factory or _make_executor
-    error: str | None = None
-    outcome: RunOutcome | None = None
-    try:
-        with factory(target, opts) as ex:
-            outcome = ex.run(scenario_path, board=inst.platform.name,
-                             duration=K_USEC(max(1, round(seconds * 1_000_000))),
-                             seed=opts.seed, config=sc.extra_configs or None,
-                             on_event=on_event)
-        error = outcome.error
-    except Exception as exc:  # the target could not run it at all
-        error = f"{type(exc).__name__}: {exc}"
-    inst.executed = True
-    if outcome is not None and outcome.ticks_per_sec:
-        inst.execution_time = outcome.uptime_ticks / outcome.ticks_per_sec
-    if harness.done:
-        error = None if harness.status != FAIL or error is None else error
-    if error is not None:
-        lines.append(f"zsim: run failed: {error}")
-    elif not harness.done:
-        lines.append(f"zsim: no verdict within {seconds:g} s of virtual time (timeout)")
-    _write(bdir / log_name, "\n".join(lines) + ("\n" if lines else ""))
+        scenario_path: Path = sc.source_dir
+        if target.kind == "device":
+            scenario_path = sc.source_dir / "topology.yaml"
+        factory = executor_factory or _make_executor
+        error: str | None = None
+        outcome: RunOutcome | None = None
+        try:
+            with factory(target, opts) as ex:
+                outcome = ex.run(scenario_path, board=inst.platform.name,
+                                 duration=K_USEC(max(1, round(seconds * 1_000_000))),
+                                 seed=opts.seed, config=sc.extra_configs or None,
+                                 on_event=on_event)
+            error = outcome.error
+        except Exception as exc:  # the target could not run it at all
+            error = f"{type(exc).__name__}: {exc}"
+        inst.executed = True
+        if outcome is not None and outcome.ticks_per_sec:
+            inst.execution_time = outcome.uptime_ticks / outcome.ticks_per_sec
+        if harness.done:
+            error = None if harness.status != FAIL or error is None else error
+        if error is not None:
+            log.write(f"zsim: run failed: {error}\n")
+        elif not harness.done:
+            log.write(f"zsim: no verdict within {seconds:g} s of virtual time (timeout)\n")
+    os.replace(partial, bdir / log_name)
     finish(inst, harness, error)
     if inst.recording:
         keys = list(dict.fromkeys(k for rec in inst.recording for k in rec))
@@ -202,45 +241,108 @@ def run_instance(inst: Instance, opts: RunOptions,
     return inst
 
 
+def settle_cut_short(inst: Instance, opts: RunOptions, status: str, reason: str, *,
+                     started: bool = True, detail: str = "") -> Instance:
+    """Settle an instance whose run ended from outside (its worker was killed or died, or
+    the run was stopped): the console it printed is read with its harness and becomes its
+    log, ending with ``zsim: <reason>``; ``detail`` (a traceback) goes to build.log."""
+    target = opts.target_for(inst.platform.name)
+    bdir = build_dir(opts.outdir, inst)
+    inst.log_name = "device.log" if target.kind == "device" else "handler.log"
+    inst.dut = target.hardware_id if started else None
+    inst.executed = started
+    harness: Harness | None
+    try:
+        harness = make_harness(inst)
+    except HarnessConfigError:
+        harness = None
+    partial = partial_log(bdir, inst.log_name)
+    if started and partial.is_file():
+        with open(partial, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if harness is not None:
+                    harness.handle(line.rstrip("\r\n"))
+        with open(partial, "a", encoding="utf-8") as f:
+            f.write(f"zsim: {reason}\n")
+        os.replace(partial, bdir / inst.log_name)
+    if detail and bdir.is_dir():
+        build_log = bdir / "build.log"
+        old = build_log.read_text(encoding="utf-8", errors="replace") \
+            if build_log.is_file() else ""
+        _write(build_log, old + detail)
+    clean_temporaries(bdir)
+    finish_cut_short(inst, harness, status, reason)
+    return inst
+
+
 def _run_one(args: tuple[Instance, RunOptions]) -> Instance:
     return run_instance(*args)
 
 
+def _settle(inst: Instance, opts: RunOptions, f: Finished, limit: float,
+            stop_reason: str) -> Instance:
+    if f.kind == "done":
+        return f.value
+    if f.kind == "timeout":
+        return settle_cut_short(inst, opts, FAIL, f"Timeout (wall clock {limit:g} s)")
+    if f.kind == "died":
+        return settle_cut_short(inst, opts, FAIL, f"Failed (its process was {f.detail})"
+                                if f.detail.startswith("killed") else
+                                f"Failed (its process ended with {f.detail})")
+    if f.kind == "raised":
+        last = str(f.value).strip().splitlines()[-1] if str(f.value).strip() else "?"
+        return settle_cut_short(inst, opts, ERROR, f"zsim error: {last}", detail=str(f.value))
+    return settle_cut_short(inst, opts, ERROR, stop_reason, started=f.started)
+
+
 def run_all(instances: Sequence[Instance], opts: RunOptions, *, jobs: int = 1,
             retry_failed: int = 0,
-            on_done: Callable[[Instance], None] | None = None) -> list[Instance]:
-    """Run every unfiltered instance (``jobs`` processes), retrying failures
-    ``retry_failed`` times; returns the instances in their original order."""
+            on_done: Callable[[Instance], None] | None = None,
+            stop: Callable[[], str | None] | None = None) -> list[Instance]:
+    """Run every unfiltered instance in ``jobs`` worker processes (one for boards), each
+    within its wall-clock limit (:func:`wall_limit`), retrying failures ``retry_failed``
+    times; returns the instances in their original order.
+
+    ``stop()`` is asked between events: a reason (e.g. ``"interrupted"``) stops the run,
+    and every instance not finished gets status ``error`` with that reason. ``on_done``
+    sees each instance that finished (not the stopped ones)."""
     results: dict[str, Instance] = {i.name: i for i in instances}
-    todo = [i for i in instances if i.status != FILTER]
+    order = [i.name for i in instances if i.status != FILTER]
+    todo = [results[n] for n in order]
     devices = any(t.kind == "device" for _, t in opts.targets)
-    for attempt in range(retry_failed + 1):
-        if not todo:
-            break
-        if attempt:
-            for inst in todo:
-                inst.retries += 1
-                _reset(inst)
-        if jobs <= 1 or len(todo) == 1 or devices:
-            done = []
-            for inst in todo:
-                r = run_instance(inst, opts)
-                done.append(r)
-                if on_done:
-                    on_done(r)
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            with concurrent.futures.ProcessPoolExecutor(max_workers=jobs,
-                                                        mp_context=ctx) as pool:
-                done = []
-                for r in pool.map(_run_one, [(i, opts) for i in todo]):
-                    done.append(r)
-                    if on_done:
+    workers = 1 if devices else max(1, min(jobs, len(todo)))
+    stop = stop or (lambda: None)
+    try:
+        with WorkerPool(_run_one, workers) as pool:
+            for attempt in range(retry_failed + 1):
+                if not todo:
+                    break
+                if attempt:
+                    for inst in todo:
+                        inst.retries += 1
+                        _reset(inst)
+                batch = list(todo)
+                limits = [wall_limit(inst, opts) for inst in batch]
+
+                def finished(f: Finished, batch: list[Instance] = batch,
+                             limits: list[float] = limits) -> None:
+                    r = _settle(batch[f.index], opts, f, limits[f.index], stop() or "")
+                    results[r.name] = r
+                    if on_done is not None and f.kind != "stopped":
                         on_done(r)
-        for r in done:
-            results[r.name] = r
-        todo = [r for r in done if r.status in (FAIL, ERROR)]
+
+                if pool.run([((inst, opts), limit) for inst, limit in zip(batch, limits,
+                                                                          strict=True)],
+                            finished, lambda: stop() is not None):
+                    break
+                todo = [results[i.name] for i in batch
+                        if results[i.name].status in (FAIL, ERROR)]
+    except BaseException:
+        for inst in todo:          # a second interrupt: no temporary file stays behind
+            clean_temporaries(build_dir(opts.outdir, inst))
+        raise
     return [results[i.name] for i in instances]
 
 
-__all__ = ["RunOptions", "Target", "build_dir", "run_all", "run_instance"]
+__all__ = ["RunOptions", "Target", "build_dir", "clean_temporaries", "partial_log",
+           "run_all", "run_instance", "settle_cut_short", "wall_limit"]

@@ -120,6 +120,13 @@ class SimulatorExecutor(Executor):
         rec.install()
         try:
             self._define(model, k, out)
+        except RunStopped as exc:
+            out.stop_reason = "stopped"
+            out.stopped_by = str(exc)
+        except BaseException:
+            rec.uninstall()
+            raise                       # bad input (BAD_INPUT): nothing ran
+        try:
             if out.started:
                 result = self._run(k, duration)
                 out.stop_reason = result.reason
@@ -171,6 +178,9 @@ class SimulatorExecutor(Executor):
     @staticmethod
     def _crashed(out: RunOutcome, exc: BaseException) -> None:
         out.error = f"{type(exc).__name__}: {exc}"
+        where = getattr(exc, "zsim_context", None)
+        if where and where not in out.error:    # e.g. SystemExit(0): no text to tag
+            out.error += f" [in {where}]"
         out.error_type = type(exc).__name__
         out.traceback = thread_traceback(exc)
 
@@ -219,13 +229,18 @@ def _check_duration(k: Kernel, duration: Timeout | None) -> None:
         raise ValueError(f"duration {duration} is negative")
 
 
+def _is_zsim(filename: str) -> bool:
+    """A frame of zsim itself: its sources, or its compiled core (whose frames name the
+    source relative to the checkout, ``zsim/kernel/core.py``)."""
+    return filename.startswith((_PACKAGE, "<", "zsim/"))
+
+
 def thread_traceback(exc: BaseException) -> str:
     """The Python traceback of an exception raised in a simulated thread or in ``main(k)``,
     from the model's first frame down to the raise (zsim's own frames above the model's
     code left out)."""
     frames = traceback.extract_tb(exc.__traceback__)
-    first = next((i for i, f in enumerate(frames)
-                  if not f.filename.startswith((_PACKAGE, "<"))), None)
+    first = next((i for i, f in enumerate(frames) if not _is_zsim(f.filename)), None)
     if first is not None:
         frames = frames[first:]
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames),
