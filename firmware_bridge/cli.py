@@ -11,26 +11,49 @@ import json
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from zsim.errors import ZsimError
+from zsim.output_paths import check_file_outputs
 
-def _rate(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"{text}: a rate is a probability in [0, 1)")
-    return value
+from . import options as opt
+from .interrupts import SIGNALS, Interrupted, on_signals
+from .scenario import find_scenario_file, load_scenario
+from .virtual_board import DEFAULT_IDLE_TIMEOUT, DEFAULT_REPORT_RING
 
 
 def _device_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--device", required=True,
                      help="serial port or pyserial URL (/dev/ttyACM0, socket://127.0.0.1:4000,"
                           " rfc2217://host:port)")
-    cmd.add_argument("--baud", type=int, default=115200, help="baud rate (default 115200)")
-    cmd.add_argument("--timeout", type=float, default=1.0,
+    cmd.add_argument("--baud", type=opt.int_range(1), default=115200,
+                     help="baud rate (default 115200)")
+    cmd.add_argument("--timeout", type=opt.positive_float, default=1.0,
                      help="seconds to wait for each answer before retrying (default 1)")
-    cmd.add_argument("--retries", type=int, default=5, help="retries per command (default 5)")
-    cmd.add_argument("--duration", help="target time to run (default: the scenario's, else 10s)")
-    cmd.add_argument("--seed", type=int, default=0, help="payload seed (default 0)")
+    cmd.add_argument("--retries", type=opt.int_range(0), default=5,
+                     help="retries per command (default 5)")
+    cmd.add_argument("--duration", type=opt.duration,
+                     help="target time to run, as zsim run takes it (default: the "
+                          "scenario's duration:, else 10s)")
+    cmd.add_argument("--seed", type=opt.int_range(0, 0xFFFFFFFF), default=0,
+                     help="payload seed (default 0)")
+
+
+def _inputs(scenario: str) -> list[Path]:
+    """What a run reads: the scenario as named, its topology.yaml and their directories."""
+    given = Path(scenario)
+    found = [given, given if given.is_dir() else given.parent]
+    try:
+        topo = find_scenario_file(scenario)
+    except ValueError:
+        return found
+    return [*found, topo, topo.parent]
+
+
+def _interrupted(exc: Interrupted) -> int:
+    print(f"zsim: {exc}; nothing more written", file=sys.stderr)
+    return exc.status
 
 
 # ---------------------------------------------------------------------- board serve
@@ -44,17 +67,26 @@ def register_board(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (default)")
     where.add_argument("--tcp", metavar="127.0.0.1:PORT",
                        help="serve on a loopback TCP port (0: any free port)")
-    serve.add_argument("--noise", type=_rate, default=0.0,
+    serve.add_argument("--noise", type=opt.rate, default=0.0,
                        help="probability that a byte is corrupted (both directions)")
-    serve.add_argument("--drop", type=_rate, default=0.0,
+    serve.add_argument("--drop", type=opt.rate, default=0.0,
                        help="probability that a byte is lost (both directions)")
-    serve.add_argument("--disconnect-after", type=int, metavar="N",
+    serve.add_argument("--disconnect-after", type=opt.int_range(0), metavar="N",
                        help="hang up after sending N frames")
-    serve.add_argument("--seed", type=int, default=0, help="seed of the fault injection")
-    serve.add_argument("--queue-size-override", type=int, metavar="N",
+    serve.add_argument("--seed", type=opt.int_range(0), default=0,
+                       help="seed of the fault injection")
+    serve.add_argument("--queue-size-override", type=opt.int_range(1, 0xFFFF), metavar="N",
                        help="give every packet event queue N slots (a deliberately different "
                             "board)")
-    serve.add_argument("--rx-window", type=int, default=4, help="commands the board buffers")
+    serve.add_argument("--rx-window", type=opt.int_range(1, 8), default=4,
+                       help="commands the board buffers, 1..8 (default 4)")
+    serve.add_argument("--report-ring", type=opt.int_range(1, 0xFFFF),
+                       default=DEFAULT_REPORT_RING, metavar="N",
+                       help=f"reports held until acknowledged (default {DEFAULT_REPORT_RING})")
+    serve.add_argument("--idle-timeout", type=opt.positive_float, default=DEFAULT_IDLE_TIMEOUT,
+                       metavar="SECONDS",
+                       help="drop a client silent for this long (default "
+                            f"{DEFAULT_IDLE_TIMEOUT:g})")
     serve.add_argument("--board-dir", action="append", help="extra directory of board profiles")
     serve.set_defaults(func=cmd_board_serve)
 
@@ -63,32 +95,39 @@ def cmd_board_serve(args: argparse.Namespace) -> int:
     """Serve until interrupted; the first output line is the path or URL to open."""
     from .virtual_board import Faults, PtyServer, TcpServer, VirtualBoard, parse_tcp
 
+    address = parse_tcp(args.tcp) if args.tcp else None
     faults = Faults(noise=args.noise, drop=args.drop, disconnect_after=args.disconnect_after,
                     seed=args.seed)
     vb = VirtualBoard(args.board, faults=faults, queue_size_override=args.queue_size_override,
-                      rx_window=max(1, min(8, args.rx_window)),
+                      rx_window=args.rx_window, report_ring=args.report_ring,
                       board_dirs=tuple(args.board_dir or ()))
-    if args.tcp:
-        host, port = parse_tcp(args.tcp)
-        server: Any = TcpServer(vb, host, port)
-    else:
-        server = PtyServer(vb)
-    print(server.url, flush=True)
-    print(f"zsim: virtual board {vb.sim.board_id} ({vb.sim.ticks_per_sec} ticks/s) serving on "
-          f"{server.url}; Ctrl-C to stop", file=sys.stderr, flush=True)
 
-    def stop(*_: object) -> None:
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    server: Any
+    if address is not None:
+        server = TcpServer(vb, *address, idle_timeout=args.idle_timeout, log=log)
+    else:
+        server = PtyServer(vb, idle_timeout=args.idle_timeout)
+    stopped_by: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        stopped_by.append(signum)
         server.close()
 
-    signal.signal(signal.SIGTERM, stop)
+    saved = {s: signal.signal(s, stop) for s in SIGNALS}
     try:
+        print(server.url, flush=True)
+        log(f"zsim: virtual board {vb.sim.board_id} ({vb.sim.ticks_per_sec} ticks/s) serving "
+            f"on {server.url}; Ctrl-C to stop")
         result = server.serve()
-    except KeyboardInterrupt:
-        result = "stopped"
+    finally:
+        for s, old in saved.items():
+            signal.signal(s, old)
     if result == "disconnect":
-        print(f"zsim: virtual board hung up after {vb.frames_sent} frames (--disconnect-after)",
-              file=sys.stderr)
-    return 0
+        log(f"zsim: virtual board hung up after {vb.frames_sent} frames (--disconnect-after)")
+    return 128 + stopped_by[0] if stopped_by else 0
 
 
 # ---------------------------------------------------------------------- hil run
@@ -99,79 +138,74 @@ def register_hil(sub: argparse._SubParsersAction) -> None:
     run = hsub.add_parser("run", help="run a topology.yaml scenario on a device")
     run.add_argument("scenario", help="scenario directory or topology.yaml")
     _device_options(run)
-    run.add_argument("--trace", metavar="OUT.jsonl", help="write the trace here (JSON Lines)")
+    run.add_argument("--trace", metavar="OUT.jsonl",
+                     help="write the trace here (JSON Lines, written whole at the end)")
     run.add_argument("--quiet", action="store_true", help="do not print console lines")
     run.set_defaults(func=cmd_hil_run)
 
 
 def cmd_hil_run(args: argparse.Namespace) -> int:
-    """0 when the run completed, 2 on errors (the partial trace is still written)."""
-    from .executor import DeviceExecutor
-    from .scenario import parse_duration
+    """0 the run completed; 2 bad input or a device that could not start the run (nothing
+    written); 3 the run failed on the way (the trace holds what was received); 4 a
+    packet_io fault was reported; 128+N stopped by signal N."""
+    from zsim.export.atomic import atomic_write
 
-    duration = parse_duration(args.duration) if args.duration else None
-    out = open(args.trace, "w") if args.trace else None  # noqa: SIM115 - written live
-    header_written = False
+    from .executor import DeviceExecutor, write_trace
+
+    load_scenario(args.scenario)                    # bad input: before anything runs
+    check_file_outputs({"--trace": args.trace}, _inputs(args.scenario))
 
     def on_event(ev: dict[str, Any]) -> None:
         if ev["type"] == "console" and not args.quiet:
-            print(ev["line"])
-        if out is not None and header_written:
-            out.write(json.dumps(ev) + "\n")
-            out.flush()
+            print(ev["line"], flush=True)
 
     ex = DeviceExecutor(args.device, baudrate=args.baud, timeout=args.timeout,
                         retries=args.retries)
     try:
-        if out is not None:         # the header names the board: handshake first
-            from zsim import __version__
+        with on_signals():
             try:
-                hello = ex.connect()
-            except Exception as exc:  # noqa: BLE001 - reported like a failed run
-                print(f"zsim: error: {exc}", file=sys.stderr)
-                return 2
-            out.write(json.dumps({"type": "header", "format": "zsim-trace", "version": 1,
-                                  "target": ex.target, "board": hello.get("board"),
-                                  "ticks_per_sec": hello.get("ticks_per_sec"),
-                                  "seed": args.seed, "scenario": args.scenario,
-                                  "zsim": __version__, "build_id": hello.get("build_id")})
-                      + "\n")
-            header_written = True
-        outcome = ex.run(args.scenario, duration=duration, seed=args.seed, on_event=on_event)
-    finally:
-        ex.close()
-        if out is not None:
-            out.close()
-    if args.trace and outcome.error and outcome.events:
-        # events after a gap in the report indices are only known now: rewrite in full
-        from .executor import write_trace
-        if not outcome.header.get("board"):
-            outcome.header = {**outcome.header, "board": outcome.board}
-        with open(args.trace, "w") as f:
-            write_trace(outcome, f)
+                outcome = ex.run(args.scenario, duration=args.duration, seed=args.seed,
+                                 on_event=on_event)
+            finally:
+                ex.close()
+            started = getattr(outcome, "started", True)
+            if args.trace and started:
+                if not outcome.header.get("board"):
+                    outcome.header = {**outcome.header, "board": outcome.board}
+                with atomic_write(args.trace) as f:
+                    write_trace(outcome, f)
+    except Interrupted as exc:
+        return _interrupted(exc)
     if outcome.error:
         print(f"zsim: error: {outcome.error}", file=sys.stderr)
+        if not started:
+            return 2
         if args.trace:
             print(f"zsim: the partial trace ({len(outcome.events)} events) is in {args.trace}",
                   file=sys.stderr)
-        return 2
+        return 3
     n = {t: sum(1 for e in outcome.events if e["type"] == t)
-         for t in ("send", "deliver", "handle", "drop")}
+         for t in ("send", "deliver", "handle", "drop", "fault")}
     print(f"zsim: {outcome.target} {outcome.board}: {outcome.uptime_ticks} ticks, "
           f"{n['send']} sends, {n['deliver']} immediate deliveries, {n['handle']} handled, "
           f"{n['drop']} drops", file=sys.stderr)
+    if n["fault"]:
+        print(f"zsim: packet_io reported {n['fault']} fault(s)", file=sys.stderr)
+        return 4
     return 0
 
 
 # ---------------------------------------------------------------------- crosscheck
 def register_crosscheck(sub: argparse._SubParsersAction) -> None:
     """``zsim crosscheck``: the simulator against a device."""
-    cc = sub.add_parser("crosscheck", help="run a scenario on the simulator and on a device "
-                                           "and report every divergence")
-    cc.add_argument("scenario", help="scenario directory or topology.yaml")
+    cc = sub.add_parser("crosscheck", help="run a scenario's topology.yaml on the simulator "
+                                           "and on a device and report every divergence")
+    cc.add_argument("scenario", help="scenario directory or topology.yaml (a directory's "
+                                     "topology.yaml runs on both sides, even beside a "
+                                     "model.py)")
     _device_options(cc)
     cc.add_argument("--board", help="simulator board (default: the device's)")
-    cc.add_argument("--tolerance-ticks", type=int, default=0,
+    cc.add_argument("--tolerance-ticks", type=opt.int_range(0), default=0,
                     help="allowed timing difference of matching events (default 0)")
     cc.add_argument("--trace-dir", help="write simulator.jsonl and device.jsonl here")
     cc.add_argument("--json", action="store_true", help="print the divergences as JSON")
@@ -182,12 +216,9 @@ def register_crosscheck(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_crosscheck(args: argparse.Namespace) -> int:
-    """0 agree, 1 diverge, 2 errors."""
-    from .crosscheck import crosscheck, print_report
-    from .scenario import parse_duration
-
-    duration = parse_duration(args.duration) if args.duration else None
-    from .crosscheck import simulator_executor
+    """0 agree, 1 diverge, 2 bad input or nothing could run, 3 a run failed, 128+N
+    stopped by signal N."""
+    from .crosscheck import crosscheck, print_report, simulator_executor
     from .executor import BridgeSimExecutor
 
     reference = None
@@ -195,10 +226,15 @@ def cmd_crosscheck(args: argparse.Namespace) -> int:
         reference = BridgeSimExecutor()
     elif args.reference == "zsim":
         reference = simulator_executor(require_zsim=True)
-    result = crosscheck(args.scenario, args.device, board=args.board, reference=reference,
-                        tolerance_ticks=args.tolerance_ticks, duration=duration,
-                        seed=args.seed, baudrate=args.baud, timeout=args.timeout,
-                        retries=args.retries, trace_dir=args.trace_dir)
+    try:
+        with on_signals():
+            result = crosscheck(args.scenario, args.device, board=args.board,
+                                reference=reference, tolerance_ticks=args.tolerance_ticks,
+                                duration=args.duration, seed=args.seed, baudrate=args.baud,
+                                timeout=args.timeout, retries=args.retries,
+                                trace_dir=args.trace_dir)
+    except Interrupted as exc:
+        return _interrupted(exc)
     if args.json:
         print(json.dumps(result.to_json(), indent=1))
     else:
@@ -216,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, OSError) as exc:
+    except (ZsimError, ValueError, OSError) as exc:
         print(f"zsim: error: {exc}", file=sys.stderr)
         return 2
 

@@ -4,6 +4,10 @@ Two traces agree when, per sink, the sequence of (``len``, ``digest``) of its ``
 and ``handle`` events is the same, as are its drop count, each source's sequence of send
 return codes, the script step results, the final stats, and the ticks of matching events
 within ``tolerance_ticks`` (docs/trace-format.md).
+
+Both sides run the same ``topology.yaml`` (a device can run nothing else): a directory
+holding both ``model.py`` and ``topology.yaml`` is cross-checked through its
+``topology.yaml``, on the simulator too, for the scenario's ``duration:`` or 10 s.
 """
 
 from __future__ import annotations
@@ -15,8 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from zsim.boards import load_board
 from zsim.executor import Executor, RunOutcome
 from zsim.kernel.time_units import Timeout
+from zsim.output_paths import check_file_outputs
+
+from .scenario import ScenarioError, load_scenario
 
 MAX_TIMING_REPORTS = 5
 
@@ -43,12 +51,13 @@ class CrosscheckResult:
     divergences: list[Divergence] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     tolerance_ticks: int = 0
+    run_failed: bool = False         # an error after a run started (else: nothing ran)
 
     @property
     def exit_code(self) -> int:
-        """0 agree, 1 diverge, 2 errors."""
+        """0 agree, 1 diverge, 2 an error before anything ran, 3 a run failed."""
         if self.errors:
-            return 2
+            return 3 if self.run_failed else 2
         return 1 if self.divergences else 0
 
     def to_json(self) -> dict[str, Any]:
@@ -180,10 +189,43 @@ def simulator_executor(*, require_zsim: bool = False, **kwargs: Any) -> Executor
     return BridgeSimExecutor(**kwargs)
 
 
+def resolve_scenario(path: str | Path) -> Path:
+    """The ``topology.yaml`` both sides of a cross-check run (a ``ScenarioError`` when
+    ``path`` holds none: a device cannot run ``model.py``)."""
+    p = Path(path)
+    if p.is_dir():
+        topo = p / "topology.yaml"
+        if topo.is_file():
+            return topo
+        has_model = (p / "model.py").is_file()
+        raise ScenarioError([f"{p}: no topology.yaml here" + (
+            "; crosscheck runs the same topology.yaml on the device and the simulator, "
+            "and a device cannot run model.py" if has_model else "")])
+    if p.suffix == ".py":
+        raise ScenarioError([f"{p}: crosscheck runs a topology.yaml on both sides; a "
+                             "device cannot run a Python model"])
+    if not p.is_file():
+        raise ScenarioError([f"{p}: no such file or directory"])
+    return p
+
+
+def trace_paths(trace_dir: str | Path, inputs: list[Path]) -> dict[str, Path]:
+    """The files ``--trace-dir`` names, checked (``OutputPathError``) before anything runs."""
+    d = Path(trace_dir)
+    if not d.is_dir():             # created at the end: it must be able to be
+        check_file_outputs({"--trace-dir": d}, inputs)
+    paths = {name: d / f"{name}.jsonl" for name in ("simulator", "device")}
+    if d.is_dir():
+        check_file_outputs({f"--trace-dir {p}": p for p in paths.values()}, inputs)
+    return paths
+
+
 def _write(outcome: RunOutcome, path: Path) -> None:
+    from zsim.export.atomic import atomic_write
+
     from .executor import write_trace
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as f:
+    path.parent.mkdir(exist_ok=True)
+    with atomic_write(path) as f:
         write_trace(outcome, f)
 
 
@@ -192,46 +234,63 @@ def crosscheck(scenario: str | Path, device: str | Executor, *, board: str | Non
                reference: Executor | None = None, baudrate: int = 115200,
                timeout: float = 1.0, retries: int = 5, trace_dir: str | Path | None = None,
                on_event: Callable[[dict[str, Any]], None] | None = None) -> CrosscheckResult:
-    """Run ``scenario`` on the device (a URL or an executor) and on the simulator, compare."""
-    from .executor import DeviceExecutor
+    """Run ``scenario``'s topology.yaml (``resolve_scenario``) on the device (a URL or an
+    executor) and on the simulator, for ``duration`` (else the scenario's, else 10 s), and
+    compare. Bad input (the scenario, ``trace_dir``) raises before anything runs; the
+    traces are written whole at the end, only when the device's run started."""
+    from .executor import DEFAULT_DURATION, DeviceExecutor
 
+    file = resolve_scenario(scenario)
+    sc = load_scenario(file)
+    if board is not None:
+        load_board(board)                   # an unknown board is bad input
+    if tolerance_ticks < 0:
+        raise ValueError(f"tolerance_ticks must be >= 0, not {tolerance_ticks}")
+    paths = trace_paths(trace_dir, [Path(scenario), file, file.parent]) \
+        if trace_dir is not None else {}
+    duration = duration or sc.duration or DEFAULT_DURATION
     result = CrosscheckResult(str(scenario), None, None, tolerance_ticks=tolerance_ticks)
     dev_ex = device if isinstance(device, Executor) else DeviceExecutor(
         device, baudrate=baudrate, timeout=timeout, retries=retries)
     try:
-        try:
-            result.device = dev_ex.run(scenario, duration=duration, seed=seed,
-                                       on_event=on_event)
-        except (ValueError, OSError) as exc:
-            result.errors.append(f"device: {exc}")
-            return result
-        if result.device.error:
-            result.errors.append(f"{result.device.target}: {result.device.error}")
-            return result
-        sim_board = board or result.device.board
-        ref = reference or simulator_executor()
-        try:
-            result.reference = ref.run(scenario, board=sim_board, duration=duration,
-                                       seed=seed)
-        except (ValueError, OSError) as exc:
-            result.errors.append(f"simulator: {exc}")
-            return result
-        finally:
-            ref.close()
-        if result.reference.error:
-            result.errors.append(f"simulator: {result.reference.error}")
-            return result
-        result.divergences = compare(result.reference, result.device,
-                                     tolerance_ticks=tolerance_ticks)
-        return result
+        _run_both(result, file, dev_ex, board, reference, duration, seed, on_event)
     finally:
         if not isinstance(device, Executor):
             dev_ex.close()
-        if trace_dir is not None:
-            for o, name in ((result.reference, "simulator.jsonl"),
-                            (result.device, "device.jsonl")):
-                if o is not None:
-                    _write(o, Path(trace_dir) / name)
+    if result.device is not None and getattr(result.device, "started", True):
+        for o, name in ((result.reference, "simulator"), (result.device, "device")):
+            if o is not None and name in paths:
+                _write(o, paths[name])
+    return result
+
+
+def _run_both(result: CrosscheckResult, file: Path, dev_ex: Executor, board: str | None,
+              reference: Executor | None, duration: Timeout, seed: int,
+              on_event: Callable[[dict[str, Any]], None] | None) -> None:
+    try:
+        result.device = dev_ex.run(file, duration=duration, seed=seed, on_event=on_event)
+    except (ValueError, OSError) as exc:
+        result.errors.append(f"device: {exc}")
+        return
+    if result.device.error:
+        result.errors.append(f"{result.device.target}: {result.device.error}")
+        result.run_failed = getattr(result.device, "started", True)
+        return
+    sim_board = board or result.device.board
+    ref = reference or simulator_executor()
+    try:
+        result.reference = ref.run(file, board=sim_board, duration=duration, seed=seed)
+    except (ValueError, OSError) as exc:
+        result.errors.append(f"simulator: {exc}")
+        return
+    finally:
+        ref.close()
+    if result.reference.error:
+        result.errors.append(f"simulator: {result.reference.error}")
+        result.run_failed = True
+        return
+    result.divergences = compare(result.reference, result.device,
+                                 tolerance_ticks=result.tolerance_ticks)
 
 
 def print_report(result: CrosscheckResult, out: IO[str]) -> None:

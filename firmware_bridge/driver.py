@@ -2,7 +2,8 @@
 
 ``Device(url)`` opens ``/dev/ttyACM0``, ``socket://127.0.0.1:4000``, ``loop://``,
 ``rfc2217://host:port``... with ``serial.serial_for_url``; a reader thread decodes
-frames, keeps every report received (``reports``), and hands responses to the caller.
+frames, holds the reports received until they are handed out in order
+(``take_contiguous``), and hands responses to the caller.
 Commands are sent within the device's credit, retried with the same sequence number on
 timeout or NAK (the device answers duplicates from its response cache, so a retry never
 runs a command twice), and a lost connection raises ``DeviceDisconnected`` carrying
@@ -147,7 +148,7 @@ class Device:
         return self._dead is None
 
     def received(self) -> list[tuple[int, dict[str, Any]]]:
-        """Every report held, in index order."""
+        """Every report held (received and not handed out yet), in index order."""
         with self._cond:
             return [self.reports[i] for i in sorted(self.reports)]
 
@@ -402,7 +403,7 @@ class Device:
     def take_contiguous(self) -> list[tuple[int, dict[str, Any]]]:
         """Reports not handed out yet whose index is below the first gap, in order."""
         with self._cond:
-            out = [self.reports[i] for i in range(self._delivered, self._contig)]
+            out = [self.reports.pop(i) for i in range(self._delivered, self._contig)]
             self._delivered = self._contig
         return out
 
@@ -411,14 +412,18 @@ class Device:
         return self._contig
 
     def sync_reports(self, *, batch: int = 64) -> dict[str, Any]:
-        """GET_REPORTS until every report the device produced so far is held (or it runs)."""
+        """GET_REPORTS until every report the device produced so far is held (or it runs);
+        a device that re-sends nothing in ``8 * (retries + 1)`` rounds in a row is an error."""
+        barren = 0
         while True:
             before = len(self.reports)
+            mark = self._contig
             st = self.command(p.GET_REPORTS, {"from": self._contig, "max": batch},
                               extra=batch * self.report_time)
             if st.get("lost"):
-                raise DeviceError(f"{self.url}: the device's report buffer overflowed; "
-                                  f"{st['lost']} report(s) lost", self.received())
+                ring = (self.hello or {}).get("report_ring", "?")
+                raise DeviceError(f"{self.url}: the device's report ring ({ring} reports) "
+                                  f"overflowed: {st['lost']} report(s) lost", self.received())
             if st["oldest"] > self._contig:
                 raise DeviceError(f"{self.url}: reports from {self._contig} were freed by the "
                                   f"device before they reached the host", self.received())
@@ -427,6 +432,10 @@ class Device:
                 return st
             if st["running"]:
                 return st
+            barren = barren + 1 if self._contig == mark else 0
+            if barren > 8 * (self.retries + 1):
+                raise DeviceError(f"{self.url}: the device reports {st['total']} reports but "
+                                  f"does not re-send report {self._contig}", self.received())
 
     @property
     def report_time(self) -> float:

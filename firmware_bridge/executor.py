@@ -19,7 +19,7 @@ from zsim.kernel.time_units import K_SECONDS, Timeout
 
 from . import protocol as p
 from .driver import CommandRejected, Device, DeviceError, open_device
-from .plan import Plan, build_plan
+from .plan import Plan, PlanError, build_plan
 from .scenario import Scenario, load_scenario
 from .simboard import SimBoard
 
@@ -96,11 +96,12 @@ class _LocalBackend(_Backend):
 
     def __init__(self, board: str, queue_size_override: int | None = None,
                  costs: str = "board") -> None:
-        self.sim = SimBoard(board, queue_size_override=queue_size_override, costs=costs)
+        self._new: list[tuple[int, dict[str, Any]]] = []
+        self.sim = SimBoard(board, queue_size_override=queue_size_override, costs=costs,
+                            on_report=lambda typ, f: self._new.append((typ, f)))
         self.board = self.sim.board_id
         self.tps = self.sim.ticks_per_sec
         self.hello = {"ret": 0, **self.sim.hello_fields()}
-        self._taken = 0
 
     def transact(self, cmds: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
         out = []
@@ -119,12 +120,11 @@ class _LocalBackend(_Backend):
             progress()
 
     def reports(self) -> list[tuple[int, dict[str, Any]]]:
-        return list(self.sim.reports)
+        return list(self._new)
 
     def take_new(self) -> list[tuple[int, dict[str, Any]]]:
-        new = self.sim.reports[self._taken:]
-        self._taken = len(self.sim.reports)
-        return list(new)
+        new, self._new = self._new, []
+        return new
 
 
 class _DeviceBackend(_Backend):
@@ -173,7 +173,9 @@ class _ScenarioExecutor(Executor):
             duration: Timeout | None = None, seed: int = 0,
             config: Mapping[str, object] | str | None = None,
             on_event: EventSink | None = None) -> RunOutcome:
-        """Run ``scenario`` for ``duration`` (default: the scenario's, else 10 s)."""
+        """Run ``scenario`` for ``duration`` (default: the scenario's, else 10 s).
+
+        ``outcome.started`` is False when it failed before the run began (nothing ran)."""
         sc = load_scenario(scenario)
         backend = self._backend(board)
         outcome = RunOutcome(target=backend.target, board=backend.board,
@@ -188,7 +190,11 @@ class _ScenarioExecutor(Executor):
         plan = build_plan(sc, backend.tps, seed=seed, config=merged_config(sc, config),
                           hello=hello)
         dur = duration or sc.duration or DEFAULT_DURATION
-        run_ticks = max(1, int(dur.ticks(backend.tps)))
+        run_ticks = 0 if dur.is_forever else max(1, int(dur.ticks(backend.tps)))
+        if not 0 < run_ticks <= 0xFFFFFFFF:
+            raise PlanError(f"{dur} is too long for one run on {backend.board} (at most "
+                            f"{0xFFFFFFFF} ticks of {backend.tps} per second)")
+        outcome.started = False
 
         def progress() -> None:
             for typ, fields in backend.take_new():
@@ -210,6 +216,7 @@ class _ScenarioExecutor(Executor):
                 if typ == p.CONNECT and res["ret"] != 0 and not fields["runtime"]:
                     raise CommandRejected(_setup_failure(plan, typ, fields, res["ret"]),
                                           res["ret"])
+            outcome.started = True
             backend.run(run_ticks, progress)
             progress()
             outcome.stats = self._read_stats(backend, plan)
@@ -222,12 +229,12 @@ class _ScenarioExecutor(Executor):
         except DeviceError as exc:
             outcome.error = str(exc)
             progress()
-            received = exc.received or backend.reports()
-            if len(received) > len(outcome.events):     # keep what came after a gap too
-                outcome.events = [ev for t, f in received
-                                  if (ev := plan.event(t, f)) is not None]
-                outcome.console = [e["line"] for e in outcome.events
-                                   if e["type"] == "console"]
+            for typ, fields in backend.reports():      # keep what came after a gap too
+                ev = plan.event(typ, fields)
+                if ev is not None:
+                    outcome.events.append(ev)
+                    if ev["type"] == "console":
+                        outcome.console.append(ev["line"])
         fatal = [line for line in outcome.console if line.startswith("FATAL: ")]
         if fatal and outcome.error is None:
             outcome.error = "the firmware crashed: " + " / ".join(x[7:] for x in fatal)
@@ -284,10 +291,12 @@ class DeviceExecutor(_ScenarioExecutor):
         try:
             return super().run(scenario, **kwargs)
         except DeviceError as exc:     # before the run started (open, HELLO)
-            return RunOutcome(target=self.target, board="?", ticks_per_sec=0, error=str(exc),
-                              header={"type": "header", "format": "zsim-trace",
-                                      "version": 1, "target": self.target,
-                                      "scenario": str(scenario), "zsim": zsim_version})
+            out = RunOutcome(target=self.target, board="?", ticks_per_sec=0, error=str(exc),
+                             header={"type": "header", "format": "zsim-trace",
+                                     "version": 1, "target": self.target,
+                                     "scenario": str(scenario), "zsim": zsim_version})
+            out.started = False
+            return out
 
     def close(self) -> None:
         """Close the port."""

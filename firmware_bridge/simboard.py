@@ -2,8 +2,9 @@
 
 ``SimBoard`` is the device side without the wire: the virtual board puts it behind a
 pseudo-terminal or socket, and the in-process simulator runner drives it directly. Each
-command returns ``ret`` (and extra response fields); reports are kept in ``reports`` (the
-device's report log) and passed to ``on_report``.
+command returns ``ret`` (and extra response fields); each report, numbered from 0 since
+RESET, is passed to ``on_report`` (the caller keeps what it needs). What a command may
+allocate is bounded (``LIMITS`` and the board's RAM): beyond that it gets ``-ENOMEM``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ CAPACITY = {"max_pools": 32, "max_sources": 64, "max_sinks": 64, "max_queues": 3
             "max_steps": 16, "max_stimuli": 32, "max_script_steps": 4096,
             "report_ring": 65535}
 COMMAND_THREAD_PRIORITY = 0
+LIMITS = {"pool_bytes": 16 << 20,       # payload bytes of all pools (and the board's RAM)
+          "buffers": 16384,             # buffers of all pools
+          "queue_slots": 16384,         # slots of all packet event queues
+          "command_wait_s": 10}         # longest SEND/PROCESS wait (K_FOREVER included)
 
 
 class CommandError(Exception):
@@ -69,6 +74,7 @@ class SimBoard:
         self.k = Kernel(board=board, board_dirs=board_dirs, costs=costs)
         self.board_id = self.k.board.identifier
         self.ticks_per_sec = self.k.ticks_per_sec
+        self.ram_bytes = int(self.k.board.ram_kib) * 1024
         self._reset_state(0, 3)
         self.k = None  # type: ignore[assignment]  # no scenario until RESET
 
@@ -84,10 +90,14 @@ class SimBoard:
         self.conns: dict[tuple[int, int], PacketConnection] = {}
         self.stimuli: dict[int, dict[str, Any]] = {}
         self.script_steps = 0
-        self.reports: list[tuple[int, dict[str, Any]]] = []
-        self.oldest = 0                        # reports below were acknowledged and freed
+        self.pool_bytes = 0                    # what the pools take (LIMITS)
+        self.buffers = 0
+        self.queue_slots = 0
+        self.total = 0                         # reports produced since RESET
         self.started = False
         self.running = False
+        self._run_ticks = 0                    # the run asked for (RUN)
+        self._run_end: int | None = None       # its end on the scenario clock, once started
         self.t0 = 0
         self.forward_seq: dict[tuple[int, int], int] = {}
         self.direct_gen = p.PatternGen(seed=seed, stim=p.NO_ID)
@@ -101,11 +111,6 @@ class SimBoard:
                 **CAPACITY, "features": p.FEAT_STATS | p.FEAT_RUNTIME | p.FEAT_NAMES
                 | p.FEAT_VIRTUAL, "board": self.board_id[:31], "build_id": self.build_id[:31]}
 
-    @property
-    def total(self) -> int:
-        """Reports produced since RESET."""
-        return self.oldest + len(self.reports)
-
     def clock(self) -> int:
         """The scenario clock (§10)."""
         if self.k is None or not self.started:
@@ -115,22 +120,9 @@ class SimBoard:
     def emit(self, typ: int, fields: dict[str, Any]) -> None:
         """Record a report (index and tick are added here)."""
         f = {"index": self.total, "tick": self.clock(), **fields}
-        self.reports.append((typ, f))
+        self.total += 1
         if self.on_report is not None:
             self.on_report(typ, f)
-
-    def ack_reports(self, upto: int) -> None:
-        """Free the reports below index ``upto``."""
-        n = min(max(0, upto - self.oldest), len(self.reports))
-        if n:
-            del self.reports[:n]
-            self.oldest += n
-
-    def held_reports(self, start: int, count: int) -> list[tuple[int, dict[str, Any]]]:
-        """Reports ``start .. start+count-1`` still held."""
-        lo = max(start, self.oldest) - self.oldest
-        hi = max(0, min(start + count, self.total) - self.oldest)
-        return self.reports[lo:hi]
 
     # --------------------------------------------------------------- helpers
     def _need_kernel(self) -> Kernel:
@@ -151,6 +143,17 @@ class SimBoard:
             raise CommandError(-errno.ENOMEM, f"id {i} over {cap}")
         if self.started:
             raise CommandError(-errno.EBUSY, "static objects are defined before the first RUN")
+
+    def _reserve(self, what: str, **need: int) -> None:
+        """Count ``need`` against LIMITS (pool bytes also against the board's RAM), or
+        refuse with -ENOMEM before anything is allocated."""
+        for key, n in need.items():
+            used = getattr(self, key)
+            limit = LIMITS[key] if key != "pool_bytes" else min(LIMITS[key], self.ram_bytes)
+            if used + n > limit:
+                raise CommandError(-errno.ENOMEM, f"{what}: {key} {used} + {n} over {limit}")
+        for key, n in need.items():
+            setattr(self, key, getattr(self, key) + n)
 
     def _bufref(self, buf: NetBuf) -> dict[str, int]:
         return {"pool": self.ids.get(id(buf.pool), p.NO_ID), "index": buf.index,
@@ -262,6 +265,11 @@ class SimBoard:
         if ret == -errno.EAGAIN or ret == -errno.EINVAL:
             self.emit(p.R_PROCESS, {"queue": qid, "ret": ret})
         return ret
+
+    def _command_wait(self, tmo: int) -> int:
+        """A command's ``tmo`` bounded by LIMITS (the board answers every command)."""
+        cap = LIMITS["command_wait_s"] * self.ticks_per_sec
+        return cap if tmo < 0 or tmo > cap else tmo
 
     def _in_kernel(self, fn: Callable[[], int]) -> int:
         k = self._need_kernel()
@@ -376,10 +384,17 @@ class SimBoard:
         k = self._need_kernel()
         if typ == p.CREATE_POOL:
             self._new_id(self.pools, f["id"], "max_pools")
+            if f["count"] < 1:
+                raise CommandError(-errno.EINVAL, "a pool has at least one buffer")
+            self._reserve(f"pool {f['name']!r}", buffers=f["count"],
+                          pool_bytes=f["count"] * (f["size"] + f["user_data_size"]))
             try:
                 pool = NetBufPool(k, f["name"], f["count"], f["size"], f["user_data_size"])
             except (ValueError, TypeError, ZsimError) as exc:
-                raise CommandError(-errno.EINVAL, str(exc)) from None
+                self.buffers -= f["count"]
+                self.pool_bytes -= f["count"] * (f["size"] + f["user_data_size"])
+                ret = -errno.ENOMEM if "RAM" in str(exc) else -errno.EINVAL
+                raise CommandError(ret, str(exc)) from None
             self.pools[f["id"]] = pool
             self.ids[id(pool)] = f["id"]
             return 0, {}, None
@@ -392,9 +407,13 @@ class SimBoard:
         if typ == p.CREATE_QUEUE:
             self._new_id(self.queues, f["id"], "max_queues")
             size = self.queue_size_override or f["size"]
+            if size < 1:
+                raise CommandError(-errno.EINVAL, "a queue has at least one slot")
+            self._reserve(f"queue {f['name']!r}", queue_slots=size)
             try:
                 q = PacketEventQueue(k, f["name"], size)
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError, ZsimError) as exc:
+                self.queue_slots -= size
                 raise CommandError(-errno.EINVAL, str(exc)) from None
             self.queues[f["id"]] = q
             self.ids[id(q)] = f["id"]
@@ -438,16 +457,20 @@ class SimBoard:
             return self._disconnect(f["source"], f["sink"]), {}, None
         if typ == p.SEND:
             gen = self.direct_gen
+            tmo = self._command_wait(f["timeout"])
             return self._in_kernel(lambda: self._send(
-                f["source"], f["pool"], f["flags"], f["timeout"], f["size"], f["pattern"],
+                f["source"], f["pool"], f["flags"], tmo, f["size"], f["pattern"],
                 f["arg"], gen, f["data"], 3, p.NO_ID)), {}, None
         if typ == p.PROCESS:
             self._get(self.queues, f["queue"], "queue")
-            return self._in_kernel(lambda: self._process(f["queue"], f["timeout"])), {}, None
+            tmo = self._command_wait(f["timeout"])
+            return self._in_kernel(lambda: self._process(f["queue"], tmo)), {}, None
         if typ == p.ADD_PERIODIC:
             self._new_id(self.stimuli, f["stim"], "max_stimuli")
             self._get(self.sources, f["source"], "source")
             self._get(self.pools, f["pool"], "pool")
+            if f["period"] == 0 and f["count"] > 1:     # sends forever at one instant
+                raise CommandError(-errno.EINVAL, "a repeated stimulus needs a period")
             self.stimuli[f["stim"]] = {"kind": "periodic", **f}
             return 0, {}, None
         if typ == p.ADD_SCRIPT:
@@ -466,31 +489,65 @@ class SimBoard:
         if typ == p.RUN:
             if self.running:
                 return -errno.EBUSY, {}, None
-            self.running = True
-            return 0, {}, lambda: self.run(f["ticks"])
+            self.start_run(f["ticks"])
+            return 0, {}, self.finish_run
         if typ == p.STOP:
             return 0, {}, None
         if typ == p.READ_STATS:
             return self._stats(f["kind"], f["id"])
         raise CommandError(-errno.ENOTSUP, f"unknown command 0x{typ:02X}")
 
-    def run(self, n_ticks: int) -> None:
-        """RUN: advance the scenario by ``n_ticks`` ticks, then report R_RUN_DONE."""
-        k = self.k
+    def start_run(self, n_ticks: int) -> None:
+        """RUN accepted: a run of ``n_ticks`` ticks is in progress (``advance`` runs it)."""
         self.running = True
+        self._run_ticks = n_ticks
+        self._run_end = None
+
+    def advance(self, max_ticks: int | None = None) -> bool:
+        """Run the run in progress for at most ``max_ticks`` more ticks (None: to its end);
+        True once it ended (R_RUN_DONE reported)."""
+        if not self.running:
+            return True
+        k = self.k
+        done = True
         try:
             if not self.started:
                 self.started = True
                 k.boot()
                 self.t0 = k.uptime_ticks()
                 self._start_stimuli()
+            if self._run_end is None:
+                self._run_end = self.clock() + self._run_ticks
             if self.error is None:
-                k.run(K_TICKS(n_ticks))
+                before = self.clock()
+                left = self._run_end - before
+                n = left if max_ticks is None else min(left, max(1, max_ticks))
+                if n > 0:
+                    k.run(K_TICKS(n))
+                # done at the end, or when the clock no longer moves
+                done = self.clock() >= self._run_end or self.clock() == before
         except Exception as exc:  # a crash inside the firmware: reported, board survives
             self._crashed(exc)
-        finally:
-            self.running = False
+            done = True
+        if done:
+            self.abort_run()
             self.emit(p.R_RUN_DONE, {})
+        return done
+
+    def finish_run(self) -> None:
+        """Run the run in progress to its end."""
+        while not self.advance():
+            pass
+
+    def abort_run(self) -> None:
+        """Forget the run in progress (its host is gone), without a report."""
+        self.running = False
+        self._run_end = None
+
+    def run(self, n_ticks: int) -> None:
+        """RUN: advance the scenario by ``n_ticks`` ticks, then report R_RUN_DONE."""
+        self.start_run(n_ticks)
+        self.finish_run()
 
     def _stats(self, kind: int, i: int) -> tuple[int, dict[str, Any], None]:
         if kind == p.KIND_POOL:

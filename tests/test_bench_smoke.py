@@ -28,6 +28,7 @@ def _run(*args: str) -> list[str]:
     ("queued.py", ["zsim/SimPy (queued)", "C/zsim (queued"]),
     ("scale.py", ["time per delivery", "peak RSS", "time per timeout"]),
     ("sample.py", ["virtual s per wall s"]),
+    ("cli.py", ["zsim run --quiet / bare kernel", "zsim run --trace --plot / bare kernel"]),
 ])
 def test_bench_prints_ratios_last(script, ratios):
     if script == "sample.py" and not SAMPLE.is_file():

@@ -50,8 +50,9 @@ def test_disconnect_fails_clearly_and_keeps_the_partial_trace(serve, tmp_path, c
     rc = cli.main(["hil", "run", SCENARIO, "--device", url, "--trace", str(trace),
                    "--duration", "500ms", "--timeout", "0.3"])
     err = capsys.readouterr().err
-    assert rc == 2
+    assert rc == 3                              # the run failed on the way
     assert "disconnected" in err and "partial trace" in err
+    assert [f.name for f in tmp_path.iterdir()] == ["out.jsonl"]     # no temporary left
     lines = [json.loads(x) for x in trace.read_text().splitlines()]
     assert lines[0]["type"] == "header" and lines[0]["target"] == "virtual-board"
     assert len(lines) > 5 and {e["type"] for e in lines[1:]} <= {
@@ -68,11 +69,12 @@ def test_crosscheck_reports_a_smaller_queue(serve, capsys):
     assert "queues.processor_queue.high_water" in out
 
 
-def test_crosscheck_error_exit_code(capsys):
+def test_crosscheck_error_exit_code(capsys, tmp_path):
     rc = cli.main(["crosscheck", SCENARIO, "--device", "socket://127.0.0.1:9",
-                   "--timeout", "0.2"])
-    assert rc == 2
+                   "--timeout", "0.2", "--trace-dir", str(tmp_path / "traces")])
+    assert rc == 2                              # nothing could run: nothing written
     assert "error:" in capsys.readouterr().out
+    assert not (tmp_path / "traces").exists()
 
 
 def test_hil_run_writes_a_trace(serve, tmp_path, capsys):

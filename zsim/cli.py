@@ -18,23 +18,36 @@ from .errors import ZsimError
 _BUILTIN = ("zsim.commands.run", "zsim.commands.boards")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given ``argv``, only the command it names is loaded (a command's
+    imports are its own: ``zsim run`` does not pay for the bridge or twister)."""
     p = argparse.ArgumentParser(prog="zsim", description="Simulate Zephyr packet_io firmware.")
     core = "compiled core" if COMPILED else "pure-Python core"
     p.add_argument("--version", action="version", version=f"zsim {__version__} ({core})")
     sub = p.add_subparsers(dest="command", required=True)
+    eps = sorted(entry_points(group="zsim.commands"), key=lambda e: e.name)
+    wanted = _command_name(argv)
+    if wanted not in {ep.name for ep in eps} | {m.rsplit(".", 1)[1] for m in _BUILTIN}:
+        wanted = None                   # help, a typo: every command, for argparse's list
     registered = set()
-    for ep in sorted(entry_points(group="zsim.commands"), key=lambda e: e.name):
-        ep.load()(sub)
+    for ep in eps:
+        if wanted is None or ep.name == wanted:
+            ep.load()(sub)
         registered.add(ep.value.split(":")[0])
     for mod in _BUILTIN:                 # a source checkout run without installing
-        if mod not in registered:
+        if mod not in registered and (wanted is None or mod.endswith("." + wanted)):
             __import__(mod, fromlist=["register"]).register(sub)
     return p
 
 
+def _command_name(argv: Sequence[str] | None) -> str | None:
+    """The subcommand ``argv`` names: its first word that is not an option."""
+    words = sys.argv[1:] if argv is None else list(argv)
+    return next((w for w in words if not w.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return args.func(args)
     except (ZsimError, ValueError, OSError) as exc:

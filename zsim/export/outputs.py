@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..output_paths import OutputPathError
 from .series import Levels
 
 
@@ -34,8 +35,8 @@ class RunOutputs:
         self._jsonl: Any = None
         self._perfetto: Any = None
         try:
-            self._jsonl = JsonlWriter(trace) if trace else None
-            self._perfetto = PerfettoFile(perfetto) if perfetto else None
+            self._jsonl = _open("--trace", trace, JsonlWriter)
+            self._perfetto = _open("--perfetto", perfetto, PerfettoFile)
         except BaseException:
             self.discard()
             raise
@@ -95,6 +96,18 @@ class RunOutputs:
         for w in (self._jsonl, self._perfetto):
             if w is not None:
                 w.discard()
+
+
+def _open(opt: str, path: str | os.PathLike | None, kind: Callable[[Any], Any]) -> Any:
+    """The writer of one streamed output (None when not requested); a file that cannot be
+    created is bad input naming its option."""
+    if not path:
+        return None
+    try:
+        return kind(path)
+    except OSError as exc:
+        raise OutputPathError(f"{opt} {path}: cannot be written: "
+                              f"{exc.strerror or exc}") from None
 
 
 def _latencies(kernel: Any) -> dict[str, list[tuple[float, int]]]:

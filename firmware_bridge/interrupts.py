@@ -1,0 +1,59 @@
+"""SIGINT, SIGTERM and SIGHUP as an exception, so a bridge command ends cleanly.
+
+Inside ``on_signals()`` the first such signal raises :class:`Interrupted` in the main
+thread (ports are closed and temporary files removed as it unwinds); later ones are
+ignored until the block ends. The command then exits with status 128 + N.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                if hasattr(signal, name))
+
+
+class Interrupted(BaseException):
+    """A signal asked the command to stop; ``status`` is 128 + its number."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        try:
+            self.name = signal.Signals(signum).name
+        except ValueError:
+            self.name = f"signal {signum}"
+        super().__init__(f"interrupted by {self.name}")
+
+    @property
+    def status(self) -> int:
+        """The exit status: 128 + the signal number."""
+        return 128 + self.signum
+
+
+@contextlib.contextmanager
+def on_signals() -> Iterator[None]:
+    """Raise :class:`Interrupted` on the first SIGINT/SIGTERM/SIGHUP inside the block."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    raised = False
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        nonlocal raised
+        if not raised:
+            raised = True
+            raise Interrupted(signum)
+
+    saved = {s: signal.signal(s, handler) for s in SIGNALS}
+    try:
+        yield
+    finally:
+        for s, old in saved.items():
+            signal.signal(s, old)
+
+
+__all__ = ["Interrupted", "SIGNALS", "on_signals"]
