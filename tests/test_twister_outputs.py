@@ -223,3 +223,18 @@ def test_every_schema_error_is_listed_with_its_line(tmp_path, capsys):
                    "-O", str(tmp_path / "o")) == 2
     err = capsys.readouterr().err
     assert f"{suite / 'testcase.yaml'}:3:" in err and f"{suite / 'testcase.yaml'}:5:" in err
+
+
+def test_strict_makes_an_unknown_kconfig_symbol_fail_the_suite(tmp_path, capsys):
+    root = tmp_path / "root"
+    shutil.copytree(HELLO, root / "hello")
+    conf = root / "hello" / "prj.conf"
+    conf.write_text((conf.read_text() if conf.exists() else "") + "CONFIG_NOT_A_SYMBOL=y\n")
+    line = len(conf.read_text().splitlines())
+    assert twister("-T", str(root), "-p", "native_sim", "-O", str(tmp_path / "lax")) == 0
+    assert twister("-T", str(root), "-p", "native_sim", "-O", str(tmp_path / "strict"),
+                   "--strict") == 1
+    report = json.loads((tmp_path / "strict" / "twister.json").read_text())
+    (suite,) = report["testsuites"]
+    assert suite["status"] == "failed"
+    assert f"prj.conf:{line}: unknown symbol CONFIG_NOT_A_SYMBOL" in suite["reason"]

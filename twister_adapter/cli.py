@@ -100,6 +100,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report-name", default=None, help="report file name (default twister)")
     p.add_argument("--report-suffix", default=None, help="suffix added to report names")
     p.add_argument("--seed", type=int, default=0, help="simulation random seed")
+    p.add_argument("--strict", action="store_true",
+                   help="Kconfig warnings (an unknown symbol in prj.conf, ...) are errors")
     p.add_argument("--board-dir", action="append", default=[],
                    help="extra directory of board profiles")
 
@@ -280,7 +282,7 @@ def _main(args: argparse.Namespace, out: TextIO | None, signals: StopSignals) ->
 
     opts = RunOptions(outdir=str(outdir), timeout_multiplier=args.timeout_multiplier,
                       seed=args.seed, board_dirs=board_dirs, targets=targets,
-                      suite_wall_timeout=args.suite_wall_timeout)
+                      suite_wall_timeout=args.suite_wall_timeout, strict=args.strict)
     todo = sum(1 for i in instances if i.status != FILTER)
     done_count = [0]
     deadline = None if args.wall_timeout is None else start + args.wall_timeout

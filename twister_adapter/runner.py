@@ -57,6 +57,7 @@ class RunOptions:
     board_dirs: tuple[str, ...] = ()
     targets: tuple[tuple[str, Target], ...] = ()     # platform name -> device target
     suite_wall_timeout: float | None = None          # wall seconds per instance (None: default)
+    strict: bool = False                             # Kconfig warnings are errors
 
     def target_for(self, platform: str) -> Target:
         for name, t in self.targets:
@@ -100,8 +101,10 @@ def _make_executor(target: Target, opts: RunOptions) -> Executor:
     if target.kind == "device":
         from firmware_bridge.executor import DeviceExecutor
         return DeviceExecutor(target.serial or "", baudrate=target.baud)
+    from zsim.config import warn_to_stderr
     from zsim.sim_executor import SimulatorExecutor
-    return SimulatorExecutor(board_dirs=opts.board_dirs)
+    return SimulatorExecutor(board_dirs=opts.board_dirs, strict=opts.strict,
+                             warn=warn_to_stderr)
 
 
 def _reset(inst: Instance) -> None:

@@ -141,18 +141,16 @@ class TraceRecorder:
         self.events: list[dict[str, Any]] = []
         self._installed = False
         self._send_starts: dict[tuple[int, int], float] = {}   # open sends: start (µs)
-        self._handlers: dict[str, Callable[..., None]] = {
-            "send_start": self._send_start, "send": self._send, "deliver": self._deliver,
-            "enqueue": self._enqueue, "drop": self._drop, "handle": self._handle,
-            "fault": self._fault, "alloc": self._alloc, "free": self._free,
-            "alloc_fail": self._alloc_fail, "process": self._process, "step": self._step}
+        self._tracks: dict[int, str] = {}      # level track names by object
+        self._dispatch = self._kernel_event
 
     # ------------------------------------------------------------ life cycle
     def install(self) -> TraceRecorder:
         """Start recording (idempotent)."""
         if not self._installed:
             if self.packets or self.switches or self.levels is not None:
-                self.k.trace_to(self._kernel_event)
+                self._dispatch = self._dispatcher()
+                self.k.trace_to(self._dispatch)
             if self.keep or self.on_event is not None or self.lines is not None:
                 self.k.console.subscribe(self._console)
             self._installed = True
@@ -164,7 +162,7 @@ class TraceRecorder:
             self.k.console.flush()
             if self._console in self.k.console._listeners:
                 self.k.console.unsubscribe(self._console)
-            if self.k._tracer == self._kernel_event:
+            if self.k._tracer == self._dispatch:
                 self.k._tracer = None
             self._installed = False
 
@@ -187,6 +185,37 @@ class TraceRecorder:
             k.stop()
         return ev
 
+    def _dispatcher(self) -> Callable[..., None]:
+        """The kernel's tracer: one handler per event kind that something here needs."""
+        table: dict[str, Callable[..., None]] = {}
+        if self.packets:
+            table.update({
+                "send_start": self._send_start, "send": self._send, "deliver": self._deliver,
+                "enqueue": self._enqueue, "drop": self._drop, "handle": self._handle,
+                "fault": self._fault, "alloc": self._alloc, "free": self._free,
+                "alloc_fail": self._alloc_fail, "process": self._process, "step": self._step})
+        if self.switches:
+            table["switch"] = self._switch
+        if self.levels is not None:
+            for kind, level in (("enqueue", self._level_enqueue), ("dequeue", self._level_queue),
+                                ("handle", self._level_queue), ("alloc", self._level_pool),
+                                ("free", self._level_pool)):
+                table[kind] = _both(level, table[kind]) if kind in table else level
+        if self.lines is not None and not self.keep and self.on_event is None:
+            self._put = self._put_line          # no dict needed: the JSON line alone
+        get = table.get
+
+        def dispatch(kind: str, *f: Any) -> None:
+            handler = get(kind)
+            if handler is not None:
+                handler(*f)
+        return dispatch
+
+    def _put_line(self, kind: EventKind, values: tuple) -> None:
+        k = self.k
+        now = k._now
+        self.lines(kind.line(now // k._upt, now / k.units_per_sec * 1_000_000, values))
+
     def _put(self, kind: EventKind, values: tuple) -> None:
         """Record one event of ``kind`` with its field ``values``, in the forms wanted."""
         k = self.k
@@ -207,17 +236,11 @@ class TraceRecorder:
         self._put(CONSOLE, (line,))
 
     def _kernel_event(self, kind: str, *f: Any) -> None:
-        if kind == "switch":
-            if self.switches:
-                self._put(SWITCH, f)
-            return
-        levels = self.levels
-        if levels is not None:
-            self._level(levels, kind, f)
-        if self.packets:
-            handler = self._handlers.get(kind)
-            if handler is not None:
-                handler(*f)
+        """The tracer before ``install`` chose one (see ``_dispatcher``)."""
+        self._dispatcher()(kind, *f)
+
+    def _switch(self, old: str, new: str) -> None:
+        self._put(SWITCH, (old, new))
 
     def _send_start(self, src: Any, buf: Any) -> None:
         self._send_starts[(id(src), id(buf))] = self.k.now_us
@@ -263,17 +286,30 @@ class TraceRecorder:
     def _step(self, stim: str, i: int, op: str, ret: int) -> None:
         self._put(STEP, (stim, i, op, ret))
 
-    def _level(self, levels: LevelHook, kind: str, f: tuple) -> None:
-        if kind == "enqueue":
-            queue = f[1].queue
-            if queue is not None:
-                levels(f"queue {queue.name} depth", self.k.now_us, queue.depth)
-        elif kind in ("dequeue", "handle"):
-            queue = f[0]
-            levels(f"queue {queue.name} depth", self.k.now_us, queue.depth)
-        elif kind in ("alloc", "free"):
-            pool = f[0]
-            levels(f"pool {pool.name} in use", self.k.now_us, pool.count - pool.avail_count)
+    def _track(self, obj: Any, form: str) -> str:
+        name = self._tracks.get(id(obj))
+        if name is None:
+            name = self._tracks[id(obj)] = form % obj.name
+        return name
+
+    def _level_enqueue(self, src: Any, sink: Any, buf: Any) -> None:
+        queue = sink.queue
+        if queue is not None:
+            self.levels(self._track(queue, "queue %s depth"), self.k.now_us, queue.depth)
+
+    def _level_queue(self, queue: Any, *_: Any) -> None:
+        self.levels(self._track(queue, "queue %s depth"), self.k.now_us, queue.depth)
+
+    def _level_pool(self, pool: Any, buf: Any) -> None:
+        self.levels(self._track(pool, "pool %s in use"), self.k.now_us,
+                    pool.count - pool.avail_count)
+
+
+def _both(first: Callable[..., None], second: Callable[..., None]) -> Callable[..., None]:
+    def both(*f: Any) -> None:
+        first(*f)
+        second(*f)
+    return both
 
 
 def packet_stats(k: Kernel) -> dict[str, Any]:
