@@ -25,12 +25,16 @@ from zsim.output_paths import is_zsim_output_dir
 
 from .discovery import TwisterConfigError, discover
 from .filters import FilterOptions, Instance, apply_filters, check_unique, resolve_platforms
-from .hardware_map import connected_for, load_hardware_map
+from .footprint import delta_lines, deltas, load_baseline
+from .hardware_map import DUT, connected_for, load_hardware_map
 from .interrupts import Abort, StopSignals, signal_name
 from .outdir import check_outdir, prepare_outdir
+from .quarantine import SIMULATION, apply_quarantine, load_quarantine
 from .reports import Environment, save_reports, save_testplan, summary_lines, write_atomic
+from .reruns import list_tests, load_plan
 from .runner import RunOptions, Target, build_dir, run_all
-from .statuses import ERROR, FAIL, FILTER, NOTRUN, PASS
+from .shards import parse_subset, select_subset
+from .statuses import ERROR, FAIL, FILTER, NONE, NOTRUN, PASS, SKIP
 from .workers import WorkerStartError
 
 EXIT_WALL_TIMEOUT = 3
@@ -54,6 +58,8 @@ _POSITIVE = _number(float, 0, True, "a number of seconds above 0")
 _FACTOR = _number(float, 0, True, "a factor above 0")
 _AT_LEAST_ONE = _number(int, 1, False, "a whole number of at least 1")
 _COUNT = _number(int, 0, False, "a whole number of at least 0")
+_SECONDS = _number(float, 0, False, "a number of seconds of at least 0")
+_PERCENT = _number(float, 0, False, "a percentage of at least 0")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -104,6 +110,42 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="Kconfig warnings (an unknown symbol in prj.conf, ...) are errors")
     p.add_argument("--board-dir", action="append", default=[],
                    help="extra directory of board profiles")
+    p.add_argument("-B", "--subset", default=None, metavar="k/N",
+                   help="run only the k-th of N stable shards of the selected suites")
+    p.add_argument("--shuffle-tests", action="store_true",
+                   help="shuffle the suites before cutting shards (needs --subset)")
+    p.add_argument("--shuffle-tests-seed", type=int, default=None, metavar="SEED",
+                   help="seed of --shuffle-tests (default: a random one, written to "
+                        "twister_shuffle_tests_seed.txt)")
+    p.add_argument("-f", "--only-failed", action="store_true",
+                   help="run again only what failed or errored in -O's twister.json")
+    p.add_argument("-F", "--load-tests", default=None, metavar="FILE",
+                   help="run the suites listed in a twister.json or testplan.json")
+    p.add_argument("--retry-interval", type=_SECONDS, default=0.0, metavar="SECONDS",
+                   help="wall seconds to wait before each --retry-failed round")
+    p.add_argument("-y", "--dry-run", action="store_true",
+                   help="write testplan.json and print the plan without running")
+    p.add_argument("--list-tests", action="store_true",
+                   help="list the test cases found and exit")
+    p.add_argument("--quarantine-list", action="append", default=[], metavar="FILE",
+                   help="twister quarantine YAML: matching suites are skipped (repeatable)")
+    p.add_argument("--quarantine-verify", action="store_true",
+                   help="run only the quarantined suites")
+    p.add_argument("-X", "--fixture", action="append", default=[],
+                   help="a fixture available to the suites (repeatable)")
+    p.add_argument("--ignore-platform-key", action="store_true",
+                   help="run a suite on every platform despite its platform_key")
+    p.add_argument("--footprint-report", nargs="?", const="all", default=None,
+                   choices=["all", "RAM", "ROM"],
+                   help="keep each suite's static RAM from zsim's RAM model (RAM; all)")
+    p.add_argument("--show-footprint", action="store_true",
+                   help="print the footprint deltas against --compare-report")
+    p.add_argument("--compare-report", default=None, metavar="FILE",
+                   help="twister.json to compare footprints with")
+    p.add_argument("--footprint-threshold", type=_PERCENT, default=5.0, metavar="PERCENT",
+                   help="least increase reported (default 5)")
+    p.add_argument("--all-deltas", action="store_true",
+                   help="report every footprint change, decreases included")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -133,12 +175,32 @@ class _Log:
                 except (OSError, ValueError):
                     self.out = None
 
+    def say(self, line: str) -> None:
+        """Print a line as it is (no level, not kept), as twister's listings do."""
+        if self.out is not None:
+            print(line, file=self.out, flush=True)
+
 
 def _say(msg: str) -> None:
     try:
         print(msg, file=sys.stderr, flush=True)
     except (OSError, ValueError):
         pass
+
+
+def _check_new_flags(args: argparse.Namespace) -> None:
+    """Combinations twister refuses, and what zsim cannot give."""
+    if args.shuffle_tests and not args.subset:
+        raise TwisterConfigError("--shuffle-tests needs --subset k/N")
+    if args.subset:
+        parse_subset(args.subset)
+    if args.only_failed and args.load_tests:
+        raise TwisterConfigError("-f/--only-failed and --load-tests cannot be used together")
+    if args.quarantine_verify and not args.quarantine_list:
+        raise TwisterConfigError("--quarantine-verify needs --quarantine-list FILE")
+    if args.footprint_report == "ROM":
+        raise TwisterConfigError("--footprint-report ROM: zsim models RAM only; use RAM "
+                                 "(or all)")
 
 
 def _check_report_names(args: argparse.Namespace) -> None:
@@ -155,7 +217,7 @@ def _inputs(args: argparse.Namespace, scenarios: Sequence[Any]) -> list[str | Pa
     directory found), the hardware map, the board directories, a serial port path."""
     out: list[str | Path] = list(args.testsuite_root) or \
         list(dict.fromkeys(sc.source_dir for sc in scenarios))
-    out += [p for p in (args.hardware_map, *args.board_dir) if p]
+    out += [p for p in (args.hardware_map, *args.board_dir, *args.quarantine_list) if p]
     if args.device_serial and os.path.exists(args.device_serial):
         out.append(args.device_serial)
     return out
@@ -169,20 +231,28 @@ def _options_dict(args: argparse.Namespace) -> dict[str, Any]:
             if k in defaults and v != defaults[k]}
 
 
+def _duts(args: argparse.Namespace, board_dirs: tuple[str, ...]) -> list[DUT]:
+    """The hardware map's boards (platform names made canonical), when testing devices."""
+    if not (args.device_testing and args.hardware_map):
+        return []
+    duts = load_hardware_map(args.hardware_map)
+    for d in duts:
+        canon = []
+        for p in d.platforms:
+            try:
+                canon.append(load_board(p, board_dirs).identifier)
+            except BoardError:
+                canon.append(p)
+        d.platforms = canon
+    return duts
+
+
 def _targets(args: argparse.Namespace, platforms: list[str],
              board_dirs: tuple[str, ...]) -> tuple[tuple[str, Target], ...]:
     if not args.device_testing:
         return ()
     if args.hardware_map:
-        duts = load_hardware_map(args.hardware_map)
-        for d in duts:
-            canon = []
-            for p in d.platforms:
-                try:
-                    canon.append(load_board(p, board_dirs).identifier)
-                except BoardError:
-                    canon.append(p)
-            d.platforms = canon
+        duts = _duts(args, board_dirs)
         out = []
         for plat in platforms:
             d = connected_for(duts, plat)
@@ -228,24 +298,54 @@ def _main(args: argparse.Namespace, out: TextIO | None, signals: StopSignals) ->
     if args.jobs < 1:
         raise TwisterConfigError("-j/--jobs must be at least 1")
     _check_report_names(args)
+    _check_new_flags(args)
     board_dirs = tuple(args.board_dir)
+    roots = args.testsuite_root or ["."]
+    if args.list_tests:
+        for line in list_tests(discover(roots)):
+            log.say(line)
+        return 0
     names = [n for p in args.platform for n in p.replace(",", " ").split()]
     if not names and args.hardware_map:
         names = [p for d in load_hardware_map(args.hardware_map) if d.connected
                  for p in d.platforms]
-    if not names:
+    plan_file = (Path(args.outdir) / "twister.json" if args.only_failed
+                 else args.load_tests)
+    if not names and plan_file is None:
         raise TwisterConfigError("no platform: pass -p PLATFORM (repeatable)")
     if args.device_testing and args.device_serial and len(names) > 1:
         raise TwisterConfigError("--device-serial runs one platform; pass exactly one -p")
-    platforms = resolve_platforms(names, board_dirs)
-    plat_names = [p.name for p in platforms]
-    roots = args.testsuite_root or ["."]
+    quarantine = load_quarantine(args.quarantine_list)
+    baseline = load_baseline(args.compare_report) if args.compare_report else None
 
     scenarios = discover(roots)
-    instances = apply_filters(scenarios, platforms, FilterOptions(
-        tags=args.tag, exclude_tags=args.exclude_tag, scenarios=args.scenario,
-        integration=args.integration, device_testing=args.device_testing))
+    duts = _duts(args, board_dirs)
+    if plan_file is not None:
+        instances, platforms = load_plan(
+            plan_file, scenarios, flag="-f/--only-failed" if args.only_failed
+            else "--load-tests", board_dirs=board_dirs, platforms=names)
+    else:
+        platforms = resolve_platforms(names, board_dirs)
+        instances = apply_filters(scenarios, platforms, FilterOptions(
+            tags=args.tag, exclude_tags=args.exclude_tag, scenarios=args.scenario,
+            integration=args.integration, device_testing=args.device_testing,
+            fixtures=args.fixture, ignore_platform_key=args.ignore_platform_key,
+            device_fixtures={p.name: d.fixtures for p in platforms
+                             if (d := connected_for(duts, p.name)) is not None}
+            if args.hardware_map and args.device_testing else None))
+    plat_names = [p.name for p in platforms]
+    if quarantine or args.quarantine_verify:
+        apply_quarantine(instances, quarantine, verify=args.quarantine_verify,
+                         simulation="na" if args.device_testing else SIMULATION)
     check_unique(instances)
+    shuffle_seed = None
+    if args.subset:
+        k, n = parse_subset(args.subset)
+        if args.shuffle_tests:
+            shuffle_seed = args.shuffle_tests_seed if args.shuffle_tests_seed is not None \
+                else int.from_bytes(os.urandom(8), "big")
+        instances = select_subset(instances, k, n, device_testing=args.device_testing,
+                                  shuffle_seed=shuffle_seed)
     targets = _targets(args, plat_names, board_dirs)
     outdir = Path(args.outdir)
     check_outdir(outdir, _inputs(args, scenarios))
@@ -253,9 +353,14 @@ def _main(args: argparse.Namespace, out: TextIO | None, signals: StopSignals) ->
         _say(f"zsim twister: interrupted by {signal_name(signals.signum)}")
         return 128 + signals.signum
 
-    done_to_old = prepare_outdir(outdir, no_clean=args.no_clean, clobber=args.clobber_output)
+    done_to_old = prepare_outdir(outdir, no_clean=args.no_clean or args.only_failed,
+                                 clobber=args.clobber_output)
     if done_to_old is not None:
         log(f"Previous output directory {done_to_old}")
+    if args.subset:
+        log(f"Running only a subset: {args.subset.strip()}")
+    if shuffle_seed is not None:
+        write_atomic(outdir / "twister_shuffle_tests_seed.txt", str(shuffle_seed))
     log(f"Using zsim {__version__} (simulated targets; times are virtual seconds)")
 
     env = Environment(version=f"zsim-{__version__}",
@@ -263,13 +368,8 @@ def _main(args: argparse.Namespace, out: TextIO | None, signals: StopSignals) ->
                       options=_options_dict(args))
     if args.device_testing:
         for inst in instances:
-            if inst.status != FILTER and inst.platform.name not in dict(targets):
+            if inst.status == NONE and inst.platform.name not in dict(targets):
                 inst.add_filter("No connected device for this platform")
-                inst.run = False
-                inst.add_missing_case_status(FILTER)
-            elif inst.status != FILTER and inst.run and \
-                    not (inst.scenario.source_dir / "topology.yaml").is_file():
-                inst.add_filter("Device testing needs a topology.yaml scenario")
                 inst.run = False
                 inst.add_missing_case_status(FILTER)
 
@@ -278,12 +378,22 @@ def _main(args: argparse.Namespace, out: TextIO | None, signals: StopSignals) ->
     log(f"{len({i.scenario.name for i in instances})} test scenarios ({len(instances)} "
         f"configurations) selected, {filtered} configurations filtered ({filtered} by static "
         "filter, 0 at runtime).")
+    if args.dry_run:
+        for inst in instances:
+            if inst.status == NONE:
+                log(f"{inst.platform.name:<25} {inst.scenario.name}")
+        log(f"Dry run: {sum(1 for i in instances if i.status == NONE)} configurations "
+            f"planned, none run; the plan is in {outdir / 'testplan.json'}")
+        write_atomic(outdir / "twister.log", "\n".join(log.lines) + "\n")
+        return 0
     log("Adding tasks to the queue...")
 
     opts = RunOptions(outdir=str(outdir), timeout_multiplier=args.timeout_multiplier,
                       seed=args.seed, board_dirs=board_dirs, targets=targets,
-                      suite_wall_timeout=args.suite_wall_timeout, strict=args.strict)
-    todo = sum(1 for i in instances if i.status != FILTER)
+                      suite_wall_timeout=args.suite_wall_timeout, strict=args.strict,
+                      footprint=bool(args.footprint_report or args.show_footprint
+                                     or args.compare_report))
+    todo = sum(1 for i in instances if i.status == NONE)
     done_count = [0]
     deadline = None if args.wall_timeout is None else start + args.wall_timeout
 
@@ -299,7 +409,7 @@ def _main(args: argparse.Namespace, out: TextIO | None, signals: StopSignals) ->
         if args.verbose:
             status = {PASS: "PASSED", FAIL: "FAILED", ERROR: "ERROR",
                       NOTRUN: "NOT RUN"}.get(inst.status, str(inst.status).upper())
-            extra = f" : {inst.reason}" if inst.status in (FAIL, ERROR) else ""
+            extra = f" : {inst.reason}" if inst.status in (FAIL, ERROR, SKIP) else ""
             kind = "device" if inst.dut or opts.target_for(inst.platform.name).kind == \
                 "device" else "zsim"
             log(f"{done_count[0]:>{len(str(todo))}}/{todo} {inst.platform.name:<25} "
@@ -307,7 +417,7 @@ def _main(args: argparse.Namespace, out: TextIO | None, signals: StopSignals) ->
                 f"{extra}")
 
     instances = run_all(instances, opts, jobs=args.jobs, retry_failed=args.retry_failed,
-                        on_done=on_done, stop=stop)
+                        retry_interval=args.retry_interval, on_done=on_done, stop=stop)
     cut = stop()
     unfinished = [i for i in instances if cut and i.status == ERROR and i.reason == cut]
     if signals.signum is None and not unfinished:
@@ -341,6 +451,15 @@ def _main(args: argparse.Namespace, out: TextIO | None, signals: StopSignals) ->
         else:
             log(f"see: {logfile}", level)
 
+    if baseline is not None:
+        lines, count = delta_lines(deltas(instances, baseline), show=args.show_footprint,
+                                   all_deltas=args.all_deltas,
+                                   threshold=args.footprint_threshold)
+        for level, line in lines:
+            log(line, level)
+        if count:
+            log(f"Found {count} footprint deltas to {args.compare_report} as a baseline.",
+                "WARNING")
     save_reports(instances, env, outdir, plat_names, name=args.report_name or "twister",
                  suffix=args.report_suffix, report_filtered=args.report_filtered,
                  detailed_skipped=args.detailed_skipped_report)

@@ -59,6 +59,9 @@ _HARNESS_CONFIG = {
         },
         "fixture": _STR,
         "repeat": {"type": "integer", "minimum": 1},
+        "pytest_root": {"anyOf": [_STR, {"type": "array", "items": _STR}]},
+        "pytest_args": {"type": "array", "items": _STR},
+        "pytest_dut_scope": {"enum": ["function", "class", "module", "package", "session"]},
     },
     # Other harnesses' keys (pytest_*, robot_*, bsim_*, ...) are accepted and not used.
     "additionalProperties": True,
@@ -147,6 +150,8 @@ class Scenario:
     ignore_faults: bool = False
     filter: str = ""              # twister's filter expression (filter_expr.py)
     extra_configs: dict[str, Any] = field(default_factory=dict)   # CONFIG_X=... entries
+    depends_on: list[str] = field(default_factory=list)    # board features it needs
+    platform_key: list[str] = field(default_factory=list)  # run once per distinct key
     keys: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -332,6 +337,8 @@ def _scenario(sid: str, keys: dict[str, Any], root: Path, directory: Path, yaml_
         ignore_faults=bool(keys.get("ignore_faults", False)),
         filter=str(keys.get("filter") or ""),
         extra_configs=dict(parse_assignment(str(c)) for c in keys.get("extra_configs") or []),
+        depends_on=_as_list(keys.get("depends_on")),
+        platform_key=_as_list(keys.get("platform_key")),
         keys=keys,
     )
     declared = _as_list(keys.get("testcases"))

@@ -8,7 +8,7 @@ Filter reasons are the strings twister's ``TestPlan.apply_filters`` gives
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ class Platform:
     arch: str
     ram: int                  # KiB
     flash: int                # KiB
+    supported: tuple[str, ...] = ()    # features ``depends_on`` is checked against
 
     @property
     def normalized_name(self) -> str:
@@ -33,7 +34,8 @@ class Platform:
 
     @classmethod
     def from_profile(cls, prof: BoardProfile) -> Platform:
-        return cls(prof.identifier, prof.arch, prof.ram_kib, prof.flash_kib)
+        return cls(prof.identifier, prof.arch, prof.ram_kib, prof.flash_kib,
+                   tuple(getattr(prof, "supported", ()) or ()))
 
 
 def resolve_platforms(names: Sequence[str], board_dirs: Iterable[str] = ()) -> list[Platform]:
@@ -81,6 +83,8 @@ class Instance:
     dut: str | None = None
     log_name: str = "handler.log"
     executed: bool = False        # the target ran it (twister: a handler time was taken)
+    flaky: bool = False           # failed, then passed under --retry-failed
+    footprint: dict[str, Any] | None = None   # RAM footprint (footprint.py), when asked
 
     @property
     def name(self) -> str:
@@ -131,6 +135,29 @@ class FilterOptions:
     scenarios: Sequence[str] = ()
     integration: bool = False
     device_testing: bool = False
+    fixtures: Sequence[str] = ()                  # --fixture NAME[:PARAM]
+    device_fixtures: Mapping[str, Sequence[str]] | None = None   # platform -> its board's
+    ignore_platform_key: bool = False
+
+
+def platform_attr(plat: Platform, key: str, device_testing: bool = False) -> Any:
+    """A platform's value for a ``platform_key`` field (None when it has none): ``name``,
+    ``arch``, ``simulation`` (``zsim`` on the simulator, ``na`` on boards), ``ram``,
+    ``flash``."""
+    if key == "simulation":
+        return "na" if device_testing else "zsim"
+    if key in ("name", "arch", "ram", "flash"):
+        return getattr(plat, key)
+    return None
+
+
+def fixture_available(fixture: str, plat: Platform, opts: FilterOptions) -> bool:
+    """Whether ``fixture`` was given with ``--fixture`` (``NAME:PARAM`` counts as NAME) or,
+    on boards, is among the fixtures of the platform's board in the hardware map."""
+    given = [f.split(":", 1)[0] for f in opts.fixtures]
+    if opts.device_fixtures is not None:
+        given += [f.split(":", 1)[0] for f in opts.device_fixtures.get(plat.name, ())]
+    return fixture in given
 
 
 def apply_filters(scenarios: Sequence[Scenario], platforms: Sequence[Platform],
@@ -143,11 +170,14 @@ def apply_filters(scenarios: Sequence[Scenario], platforms: Sequence[Platform],
     tag_filter = set(opts.tags)
     exclude = set(opts.exclude_tags)
     wanted = {s.rsplit("/", 1)[-1] for s in opts.scenarios}
+    keyed: dict[tuple[Any, ...], Platform] = {}
     for sc in scenarios:
         for plat in platforms:
             inst = Instance(sc, plat)
             inst.init_cases()
-            inst.run = not sc.build_only
+            fixture = sc.harness_config.get("fixture")
+            inst.run = not sc.build_only and \
+                (not fixture or fixture_available(str(fixture), plat, opts))
             if opts.device_testing and not inst.run:
                 inst.add_filter("Not runnable on device")
             if opts.integration and sc.integration_platforms \
@@ -173,13 +203,36 @@ def apply_filters(scenarios: Sequence[Scenario], platforms: Sequence[Platform],
                 inst.add_filter("Not enough RAM")
             if plat.flash < sc.min_flash:
                 inst.add_filter("Not enough FLASH")
+            if sc.depends_on and not set(sc.depends_on) <= set(plat.supported):
+                inst.add_filter("No hardware support")
             if opts.integration and plat.name not in sc.integration_platforms:
                 continue
+            if sc.platform_key and not opts.ignore_platform_key:
+                _platform_key(inst, keyed, opts.device_testing)
             if inst.status == FILTER:
                 inst.run = False
                 inst.add_missing_case_status(FILTER)
             out.append(inst)
     return out
+
+
+def _platform_key(inst: Instance, keyed: dict[tuple[Any, ...], Platform],
+                  device_testing: bool) -> None:
+    """twister's ``platform_key``: one instance per distinct value of the key fields."""
+    fields = sorted(set(inst.scenario.platform_key))
+    keys = [platform_attr(inst.platform, f, device_testing) for f in fields]
+    if any(k is None or k == "na" for k in keys):
+        inst.add_filter("Excluded platform missing key fields demanded by test. Key fields "
+                        f"need to be: {','.join(fields)}")
+        return
+    test_key = (*keys, inst.scenario.name)
+    first = keyed.get(test_key)
+    if first is not None:
+        plat_key = {f: platform_attr(first, f, device_testing) for f in fields}
+        inst.add_filter(f"Already covered for key {keys[-1]} by platform {first.name} "
+                        f"having key {plat_key}")
+    elif inst.status != FILTER:
+        keyed[test_key] = inst.platform
 
 
 def check_unique(instances: Iterable[Instance]) -> None:
@@ -197,4 +250,4 @@ def check_unique(instances: Iterable[Instance]) -> None:
 
 
 __all__ = ["Case", "FilterOptions", "Instance", "Platform", "apply_filters",
-           "check_unique", "resolve_platforms"]
+           "check_unique", "fixture_available", "platform_attr", "resolve_platforms"]

@@ -230,8 +230,11 @@ def make_harness(instance: Instance) -> Harness:
         return ConsoleHarness(instance)
     if kind in ("", "ztest", "test"):
         return ZtestHarness(instance)
+    if kind == "pytest":
+        raise HarnessConfigError("harness 'pytest' does not read a console: it runs "
+                                 "through twister_adapter.pytest_harness")
     raise HarnessConfigError(f"harness {kind!r} is not supported by zsim "
-                             "(supported: console, ztest)")
+                             "(supported: console, ztest, pytest)")
 
 
 def finish(instance: Instance, harness: Harness, error: str | None) -> None:

@@ -4,15 +4,19 @@ Options: ``--zsim-model PATH`` (a directory with ``model.py`` or ``topology.yaml
 the nearest one at or above the test file), ``--zsim-board NAME`` (board profile for the
 simulator), ``--zsim-device URL`` (a virtual or real board through firmware_bridge),
 ``--zsim-baud N``, ``--zsim-seed N``, ``--zsim-timeout SECONDS`` (default wait of
-``readlines_until``). Nothing is imported or started unless a test asks for ``dut``.
+``readlines_until``), ``--zsim-dut-scope SCOPE`` (how long one ``dut`` lives). Nothing is
+imported or started unless a test asks for ``dut``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from .dut_session import DUT_SCOPES, watch_parent
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -32,27 +36,44 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--zsim-timeout", metavar="SECONDS", type=float, default=60.0,
                     help="default timeout of readlines_until, in device seconds (virtual "
                          "time on simulated devices; default 60)")
+    group.addoption("--zsim-dut-scope", metavar="SCOPE", choices=DUT_SCOPES,
+                    default="function",
+                    help="scope of the dut fixture: one device per function (default), "
+                         "class, module, package or session")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "zsim_model(path): the model the dut fixture runs for this test")
+    watch_parent()
 
 
-@pytest.fixture
+def _dut_scope(fixture_name: str, config: pytest.Config) -> str:
+    return str(config.getoption("--zsim-dut-scope"))
+
+
+def _where(request: pytest.FixtureRequest) -> Path:
+    """The test file, module, class or package the dut serves (rootdir for a session)."""
+    return Path(getattr(request.node, "path", None) or request.config.rootpath)
+
+
+@pytest.fixture(scope=_dut_scope)
 def dut(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The device under test, launched for this test and closed after it."""
+    """The device under test, launched for its scope (a test by default) and closed after."""
     from .dut import DutError, find_model, open_dut
 
     opt = request.config.getoption
+    where = _where(request)
+    here = where if where.is_dir() else where.parent
     model = opt("--zsim-model")
-    marker = request.node.get_closest_marker("zsim_model")
+    marker = request.node.get_closest_marker("zsim_model") \
+        if request.scope != "session" else None
     if marker is not None and marker.args:
-        model = request.path.parent / str(marker.args[0])
+        model = here / str(marker.args[0])
     if model is None:
-        model = find_model(request.path.parent, request.config.rootpath)
+        model = find_model(here, request.config.rootpath)
     if model is None and not opt("--zsim-device"):
-        raise DutError(f"{request.path}: no model.py or topology.yaml at or above the test "
+        raise DutError(f"{where}: no model.py or topology.yaml at or above the test "
                        "file; give --zsim-model PATH or --zsim-device URL")
     device = open_dut(model=model, device=opt("--zsim-device"), board=opt("--zsim-board"),
                       baudrate=opt("--zsim-baud"), seed=opt("--zsim-seed"),

@@ -62,15 +62,20 @@ def suite_entry(inst: Instance, outdir: str | Path) -> dict[str, Any]:
     if inst.run_id:
         suite["run_id"] = inst.run_id
     suite["runnable"] = inst.run if inst.status != FILTER else False
+    fp = inst.footprint or {}
+    if "used_ram" in fp:
+        suite["used_ram"] = fp["used_ram"]
     suite["retries"] = inst.retries
     suite["toolchain"] = "zsim"
     if inst.dut:
         suite["dut"] = inst.dut
+    if "available_ram" in fp:
+        suite["available_ram"] = fp["available_ram"]
     bdir = build_dir(outdir, inst)
     if inst.status in (ERROR, FAIL):
         suite["status"] = inst.status
         log = ""
-        for name in ("handler.log", "device.log", "build.log"):
+        for name in ("twister_harness.log", "handler.log", "device.log", "build.log"):
             if (bdir / name).exists():
                 log = _process_log(bdir / name)
                 break
@@ -81,6 +86,8 @@ def suite_entry(inst: Instance, outdir: str | Path) -> dict[str, Any]:
         suite["reason"] = inst.reason
     elif inst.status == PASS:
         suite["status"] = PASS
+        if inst.flaky:
+            suite["flaky"] = True
     else:
         suite["status"] = NONE
         suite["reason"] = "Unknown Instance status"
@@ -108,6 +115,8 @@ def suite_entry(inst: Instance, outdir: str | Path) -> dict[str, Any]:
     suite["testcases"] = cases
     if inst.recording:
         suite["recording"] = inst.recording
+    if "RAM" in fp:
+        suite["footprint"] = {"RAM": fp["RAM"]}
     return suite
 
 
@@ -125,12 +134,17 @@ def dump_json(doc: dict[str, Any]) -> str:
 
 def _testcase(parent: ET.Element, name: str, classname: str, status: str | None,
               ts_status: str | None, reason: str, duration: Any, runnable: bool,
-              stats: list[int], log: str | None, build_only_as_skip: bool) -> None:
-    """One <testcase>; ``stats`` is [fails, passes, errors, skips], updated in place."""
+              stats: list[int], log: str | None, build_only_as_skip: bool,
+              flaky: bool = False) -> None:
+    """One <testcase>; ``stats`` is [fails, passes, errors, skips], updated in place.
+    A flaky suite's cases carry ``<property name="flaky" value="true"/>``."""
     if status in (SKIP, FILTER):
         duration = 0
     el = ET.SubElement(parent, "testcase", classname=classname, name=f"{name}",
                        time=f"{duration}")
+    if flaky:
+        props = ET.SubElement(el, "properties")
+        ET.SubElement(props, "property", name="flaky", value="true")
     if status in (SKIP, FILTER):
         stats[3] += 1
         kind = "build" if ts_status == PASS and not runnable else status
@@ -200,11 +214,11 @@ def xunit_report(doc: dict[str, Any], platforms: Sequence[str], timestamp: str, 
                     _testcase(el, tc.get("identifier"), classname, tc.get("status"), ts_status,
                               tc.get("reason", ts.get("reason", "Unknown")),
                               tc.get("execution_time", handler_time), runnable, stats,
-                              tc.get("log", ts.get("log")), True)
+                              tc.get("log", ts.get("log")), True, bool(ts.get("flaky")))
             else:
                 _testcase(el, ts.get("name"), f"{plat}:{ts.get('name')}", ts_status, ts_status,
                           ts.get("reason", "Unknown"), handler_time, runnable, stats,
-                          ts.get("log"), False)
+                          ts.get("log"), False, bool(ts.get("flaky")))
         _finish_suite(el, duration, stats)
     return _tostring(root)
 
@@ -224,6 +238,8 @@ def xunit_report_suites(doc: dict[str, Any], timestamp: str, *,
         ET.SubElement(props, "property", name="version", value=f"{version}")
         ET.SubElement(props, "property", name="platform", value=ts.get("platform"))
         ET.SubElement(props, "property", name="architecture", value=ts.get("arch"))
+        if ts.get("flaky"):
+            ET.SubElement(props, "property", name="flaky", value="true")
         handler_time = ts.get("execution_time", 0)
         stats = [0, 0, 0, 0]
         classname = Path(ts.get("name", "")).name
@@ -271,6 +287,10 @@ def summary_lines(instances: Sequence[Instance], platforms: Sequence[str],
     out = [f"{by[PASS]} of {unfiltered} executed test configurations passed ({rate:.2%}), "
            f"{by[NOTRUN]} built (not run), {by[FAIL]} failed, {by[ERROR]} errored, "
            f"with no warnings in {duration:.2f} seconds."]
+    flaky = sum(1 for i in instances if i.flaky and i.status == PASS)
+    if flaky:
+        out.append(f"{flaky} of the passed test configurations were flaky (failed, then "
+                   "passed on a retry).")
     cases = [c for i in instances for c in i.testcases]
     cnt = {s: sum(1 for c in cases if c.status == s)
            for s in (PASS, FAIL, ERROR, SKIP, FILTER, NOTRUN, BLOCK, NONE)}

@@ -13,7 +13,9 @@ livelock at one instant of virtual time) is killed and reported ``failed`` with 
 
 from __future__ import annotations
 
+import json
 import os
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,10 +27,13 @@ from zsim.export.atomic import write_text
 from zsim.kernel.time_units import K_USEC
 from zsim.model import Model, load_model
 
+from .device_scenario import device_scenario, settle_off_device
 from .filter_expr import evaluate, filter_env, parse_filter
 from .filters import Instance
+from .footprint import footprint
 from .harness import Harness, HarnessConfigError, finish, finish_cut_short, make_harness
-from .statuses import BLOCK, ERROR, FAIL, FILTER, NONE, NOTRUN
+from .pytest_harness import run_pytest_instance, salvage_log
+from .statuses import BLOCK, ERROR, FAIL, FILTER, NONE, NOTRUN, PASS
 from .workers import Finished, WorkerPool
 
 WALL_FLOOR = 60.0
@@ -58,6 +63,7 @@ class RunOptions:
     targets: tuple[tuple[str, Target], ...] = ()     # platform name -> device target
     suite_wall_timeout: float | None = None          # wall seconds per instance (None: default)
     strict: bool = False                             # Kconfig warnings are errors
+    footprint: bool = False                          # keep the RAM model's footprint
 
     def target_for(self, platform: str) -> Target:
         for name, t in self.targets:
@@ -113,6 +119,7 @@ def _reset(inst: Instance) -> None:
     inst.recording = None
     inst.execution_time = 0.0
     inst.executed = False
+    inst.footprint = None
     inst.init_cases()
 
 
@@ -165,7 +172,7 @@ def run_instance(inst: Instance, opts: RunOptions,
         return inst
     bdir = build_dir(opts.outdir, inst)
     bdir.mkdir(parents=True, exist_ok=True)
-    for stale in ("handler.log", "device.log", "recording.csv"):
+    for stale in ("handler.log", "device.log", "recording.csv", "ram.json"):
         (bdir / stale).unlink(missing_ok=True)
     clean_temporaries(bdir)
     target = opts.target_for(inst.platform.name)
@@ -181,6 +188,10 @@ def run_instance(inst: Instance, opts: RunOptions,
         inst.reason = "Test was built only"
         inst.add_missing_case_status(NOTRUN)
         return inst
+    if target.kind == "device" and settle_off_device(inst):
+        return inst
+    if sc.harness == "pytest":
+        return run_pytest_instance(inst, opts, target, bdir, wall_limit(inst, opts))
     try:
         harness = make_harness(inst)
     except HarnessConfigError as exc:
@@ -212,7 +223,7 @@ def run_instance(inst: Instance, opts: RunOptions,
 
         scenario_path: Path = sc.source_dir
         if target.kind == "device":
-            scenario_path = sc.source_dir / "topology.yaml"
+            scenario_path = device_scenario(sc).path or scenario_path
         factory = executor_factory or _make_executor
         error: str | None = None
         outcome: RunOutcome | None = None
@@ -222,6 +233,8 @@ def run_instance(inst: Instance, opts: RunOptions,
                                  duration=K_USEC(max(1, round(seconds * 1_000_000))),
                                  seed=opts.seed, config=sc.extra_configs or None,
                                  on_event=on_event)
+                if opts.footprint:
+                    _keep_footprint(inst, ex, bdir)
             error = outcome.error
         except Exception as exc:  # the target could not run it at all
             error = f"{type(exc).__name__}: {exc}"
@@ -244,6 +257,26 @@ def run_instance(inst: Instance, opts: RunOptions,
     return inst
 
 
+def _keep_footprint(inst: Instance, ex: Executor, bdir: Path) -> None:
+    """The RAM footprint of the kernel the simulator built (none on boards); ram.json."""
+    kernel = getattr(ex, "last_kernel", None)
+    if kernel is None:
+        return
+    inst.footprint = footprint(kernel.memory_report())
+    _write(bdir / "ram.json", json.dumps(inst.footprint["RAM"], indent=4) + "\n")
+
+
+def _wait(seconds: float, stop: Callable[[], str | None]) -> bool:
+    """Wait ``seconds`` (wall clock) unless ``stop()`` gives a reason; True when stopped."""
+    end = time.monotonic() + seconds
+    while stop() is None:
+        left = end - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(0.05, left))
+    return True
+
+
 def settle_cut_short(inst: Instance, opts: RunOptions, status: str, reason: str, *,
                      started: bool = True, detail: str = "") -> Instance:
     """Settle an instance whose run ended from outside (its worker was killed or died, or
@@ -259,6 +292,8 @@ def settle_cut_short(inst: Instance, opts: RunOptions, status: str, reason: str,
         harness = make_harness(inst)
     except HarnessConfigError:
         harness = None
+    if inst.scenario.harness == "pytest" and salvage_log(bdir, reason):
+        inst.log_name = "twister_harness.log"
     partial = partial_log(bdir, inst.log_name)
     if started and partial.is_file():
         with open(partial, encoding="utf-8", errors="replace") as f:
@@ -299,18 +334,19 @@ def _settle(inst: Instance, opts: RunOptions, f: Finished, limit: float,
 
 
 def run_all(instances: Sequence[Instance], opts: RunOptions, *, jobs: int = 1,
-            retry_failed: int = 0,
+            retry_failed: int = 0, retry_interval: float = 0.0,
             on_done: Callable[[Instance], None] | None = None,
             stop: Callable[[], str | None] | None = None) -> list[Instance]:
-    """Run every unfiltered instance in ``jobs`` worker processes (one for boards), each
-    within its wall-clock limit (:func:`wall_limit`), retrying failures ``retry_failed``
-    times; returns the instances in their original order.
+    """Run every instance without a status yet in ``jobs`` worker processes (one for
+    boards), each within its wall-clock limit (:func:`wall_limit`), retrying failures
+    ``retry_failed`` times ``retry_interval`` wall seconds apart; returns the instances in
+    their original order. One that passes on a retry is marked ``flaky``.
 
     ``stop()`` is asked between events: a reason (e.g. ``"interrupted"``) stops the run,
     and every instance not finished gets status ``error`` with that reason. ``on_done``
     sees each instance that finished (not the stopped ones)."""
     results: dict[str, Instance] = {i.name: i for i in instances}
-    order = [i.name for i in instances if i.status != FILTER]
+    order = [i.name for i in instances if i.status == NONE]
     todo = [results[n] for n in order]
     devices = any(t.kind == "device" for _, t in opts.targets)
     workers = 1 if devices else max(1, min(jobs, len(todo)))
@@ -320,6 +356,8 @@ def run_all(instances: Sequence[Instance], opts: RunOptions, *, jobs: int = 1,
             for attempt in range(retry_failed + 1):
                 if not todo:
                     break
+                if attempt and retry_interval and _wait(retry_interval, stop):
+                    break
                 if attempt:
                     for inst in todo:
                         inst.retries += 1
@@ -328,8 +366,9 @@ def run_all(instances: Sequence[Instance], opts: RunOptions, *, jobs: int = 1,
                 limits = [wall_limit(inst, opts) for inst in batch]
 
                 def finished(f: Finished, batch: list[Instance] = batch,
-                             limits: list[float] = limits) -> None:
+                             limits: list[float] = limits, retry: bool = attempt > 0) -> None:
                     r = _settle(batch[f.index], opts, f, limits[f.index], stop() or "")
+                    r.flaky = retry and r.status == PASS
                     results[r.name] = r
                     if on_done is not None and f.kind != "stopped":
                         on_done(r)

@@ -21,7 +21,7 @@ from .model import Model, load_model
 from .summary import summarize
 from .topology import check_fits
 from .topology.loader import TopologyError
-from .trace import LevelHook, LineSink, TraceRecorder, header, packet_stats
+from .trace import LevelHook, LineSink, RawHook, TraceRecorder, header, packet_stats
 
 DEFAULT_TOPOLOGY_DURATION = K_SECONDS(10)
 BAD_INPUT = (ConfigError, BoardError, LinkError, TopologyError)   # a model that can't work
@@ -48,7 +48,8 @@ class SimulatorExecutor(Executor):
     point (a harness that has seen what it waits for). ``progress(sim_us)`` is called as
     the run advances (for a progress bar). ``record_latency`` gives every sink a latency
     recorder (the summary's ``latency``); ``levels`` receives queue depth and pool level
-    changes and ``lines`` every event as a JSON line (zsim.trace.TraceRecorder);
+    changes, ``lines`` every event as a JSON line and ``raw`` as its kind and values
+    (zsim.trace.TraceRecorder);
     ``on_kernel(k, header)`` is called when the kernel exists (to stop it from outside).
     ``last_kernel`` keeps the kernel of the latest run. Kconfig warnings (``file:line:
     what``) go to ``warn`` (``zsim.config.warn_to_stderr`` in a command) and are errors with
@@ -69,7 +70,7 @@ class SimulatorExecutor(Executor):
                  trace_switches: bool = False,
                  progress: Callable[[float], None] | None = None, keep: bool = True,
                  record_latency: bool = False, levels: LevelHook | None = None,
-                 lines: LineSink | None = None,
+                 lines: LineSink | None = None, raw: RawHook | None = None,
                  on_kernel: Callable[[Kernel, dict], None] | None = None,
                  strict: bool = False, warn: Callable[[str], None] | None = None) -> None:
         self.board_dirs = tuple(board_dirs)
@@ -82,6 +83,7 @@ class SimulatorExecutor(Executor):
         self.record_latency = record_latency
         self.levels = levels
         self.lines = lines
+        self.raw = raw
         self.on_kernel = on_kernel
         self.strict = strict
         self.warn = warn
@@ -112,8 +114,9 @@ class SimulatorExecutor(Executor):
         out.header = header(target=self.target, board=k.board.identifier,
                             ticks_per_sec=k.ticks_per_sec, seed=seed, scenario=str(scenario))
         rec = TraceRecorder(k, on_event, switches=self.trace_switches, keep=self.keep,
-                            packets=self.trace or on_event is not None or self.lines is not None,
-                            levels=self.levels, lines=self.lines)
+                            packets=(self.trace or on_event is not None
+                                     or self.lines is not None or self.raw is not None),
+                            levels=self.levels, lines=self.lines, raw=self.raw)
         rec.events = out.events
         if self.on_kernel is not None:
             self.on_kernel(k, out.header)

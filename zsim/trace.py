@@ -61,6 +61,7 @@ def header(*, target: str, board: str, ticks_per_sec: int, seed: int, scenario: 
 
 LevelHook = Callable[[str, float, int], Any]
 LineSink = Callable[[str], Any]
+RawHook = Callable[["EventKind", float, tuple], Any]
 _q = json.encoder.encode_basestring_ascii   # a JSON string, as json.dumps writes it
 
 
@@ -122,7 +123,8 @@ class TraceRecorder:
     when it returns ``True`` the run stops at the next reschedule point (``k.stop()``).
     ``keep=False`` passes events on without keeping them in ``events`` (a long run's
     memory stays flat). ``lines`` receives each event as its JSON line (the ``--trace``
-    file), with no dict built when nothing else needs one. ``levels(track, us, value)`` is
+    file) and ``raw(kind, us, values)`` its ``EventKind`` and field values, with no dict
+    built when nothing else needs one. ``levels(track, us, value)`` is
     told each change of a queue's depth (events waiting in it, not counting one being
     handled: ``k_msgq``'s used count) as ``queue NAME depth`` and of a pool's buffers in use
     as ``pool NAME in use``.
@@ -130,7 +132,8 @@ class TraceRecorder:
 
     def __init__(self, k: Kernel, on_event: EventHook | None = None, *, packets: bool = True,
                  switches: bool = False, keep: bool = True,
-                 levels: LevelHook | None = None, lines: LineSink | None = None) -> None:
+                 levels: LevelHook | None = None, lines: LineSink | None = None,
+                 raw: RawHook | None = None) -> None:
         self.k = k
         self.on_event = on_event
         self.packets = packets
@@ -138,6 +141,7 @@ class TraceRecorder:
         self.keep = keep
         self.levels = levels
         self.lines = lines
+        self.raw = raw
         self.events: list[dict[str, Any]] = []
         self._installed = False
         self._send_starts: dict[tuple[int, int], float] = {}   # open sends: start (µs)
@@ -151,7 +155,8 @@ class TraceRecorder:
             if self.packets or self.switches or self.levels is not None:
                 self._dispatch = self._dispatcher()
                 self.k.trace_to(self._dispatch)
-            if self.keep or self.on_event is not None or self.lines is not None:
+            if self.keep or self.on_event is not None or self.lines is not None or \
+                    self.raw is not None:
                 self.k.console.subscribe(self._console)
             self._installed = True
         return self
@@ -201,8 +206,8 @@ class TraceRecorder:
                                 ("handle", self._level_queue), ("alloc", self._level_pool),
                                 ("free", self._level_pool)):
                 table[kind] = _both(level, table[kind]) if kind in table else level
-        if self.lines is not None and not self.keep and self.on_event is None:
-            self._put = self._put_line          # no dict needed: the JSON line alone
+        if not self.keep and self.on_event is None:
+            self._put = self._put_fast          # no dict needed: the JSON line, raw values
         get = table.get
 
         def dispatch(kind: str, *f: Any) -> None:
@@ -211,10 +216,14 @@ class TraceRecorder:
                 handler(*f)
         return dispatch
 
-    def _put_line(self, kind: EventKind, values: tuple) -> None:
+    def _put_fast(self, kind: EventKind, values: tuple) -> None:
         k = self.k
         now = k._now
-        self.lines(kind.line(now // k._upt, now / k.units_per_sec * 1_000_000, values))
+        us = now / k.units_per_sec * 1_000_000
+        if self.lines is not None:
+            self.lines(kind.line(now // k._upt, us, values))
+        if self.raw is not None:
+            self.raw(kind, us, values)
 
     def _put(self, kind: EventKind, values: tuple) -> None:
         """Record one event of ``kind`` with its field ``values``, in the forms wanted."""
@@ -224,6 +233,8 @@ class TraceRecorder:
         lines = self.lines
         if lines is not None:
             lines(kind.line(tick, us, values))
+        if self.raw is not None:
+            self.raw(kind, us, values)
         if self.keep or self.on_event is not None:
             ev = {"type": kind.name, "tick": tick, "us": us}
             ev.update(zip(kind.keys, values))   # noqa: B905 - keys and values match

@@ -119,7 +119,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                                  echo=None if args.quiet else EchoStream(progress),
                                  trace=False, trace_switches=outputs.wants_switches,
                                  progress=progress.update, keep=False, record_latency=True,
-                                 levels=outputs.levels, lines=outputs.lines,
+                                 levels=outputs.levels, lines=outputs.lines, raw=outputs.raw,
                                  on_kernel=started, strict=args.strict, warn=warn_to_stderr)
     try:
         with guard:
@@ -145,7 +145,7 @@ def _run(executor: Any, args: argparse.Namespace, duration: Any, outputs: Any) -
     try:
         return executor.run(args.path, board=args.board, duration=duration, seed=args.seed,
                             config=args.config,
-                            on_event=outputs.on_event)
+                            on_event=None)
     except (ZsimError, ValueError, OSError, RunStopped):
         raise                           # bad input: reported by zsim.cli (status 2)
     except Exception as exc:            # the model's module failed to import

@@ -49,9 +49,9 @@ class RunOutputs:
         return self._jsonl.write if self._jsonl is not None else None
 
     @property
-    def on_event(self) -> Callable[[dict[str, Any]], None] | None:
-        """What needs each event as a dict (Perfetto; None without ``--perfetto``)."""
-        return self._perfetto
+    def raw(self) -> Callable[..., Any] | None:
+        """What takes each event as its kind and values (Perfetto; None without it)."""
+        return self._perfetto.raw if self._perfetto is not None else None
 
     @property
     def wants_switches(self) -> bool:

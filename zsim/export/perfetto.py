@@ -19,6 +19,7 @@ from typing import IO, Any
 from .atomic import AtomicFile
 
 PID = 1
+_MARKS = frozenset({"send", "enqueue", "drop", "alloc", "free"})   # a thread's work ends here
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
@@ -57,31 +58,55 @@ class PerfettoWriter:
         self._emit(ev)
 
     def __call__(self, ev: Mapping[str, Any]) -> None:
+        """One trace event (a dict of docs/trace-format.md)."""
         kind = ev.get("type")
         us = float(ev.get("us", 0.0))
+        if kind == "switch":
+            self._switch(us, ev.get("from"), ev.get("to"))
+        elif kind in ("deliver", "handle"):
+            self._handler(kind, us, ev)
+        else:
+            self._mark(kind, us)
+
+    def raw(self, kind: Any, us: float, values: tuple) -> None:
+        """One event as ``zsim.trace`` records it (an ``EventKind`` and its field values):
+        the same as ``__call__`` with no dict built for the events that make no slice."""
+        name = kind.name
+        if name == "switch":
+            self._switch(us, values[0], values[1])
+        elif name in ("deliver", "handle"):
+            self._handler(name, us, dict(zip(kind.keys, values, strict=True)))
+        else:
+            self._mark(name, us)
+
+    def _switch(self, us: float, old: str | None, new: str | None) -> None:
         if us > self.end_us:
             self.end_us = us
-        if kind == "switch":
-            old, new = ev.get("from"), ev.get("to")
-            if old is not None and old in self.running:
-                self._slice("running", "thread", old, self.running.pop(old), us)
-            if new is not None and new != "idle":
-                self.running[new] = us
-                self.last_mark[new] = us
-                self._tid(new)
-            self.current = new if new != "idle" else None
-        elif kind in ("deliver", "handle"):
-            thread = ev.get("thread") or self.current or "(no thread)"
-            start = ev.get("start_us")
-            start = float(start) if start is not None else self.last_mark.get(thread, us)
-            start = max(start, self.running.get(thread, start))
-            args = {k: ev[k] for k in ("source", "queue", "buf", "len", "digest", "ret")
-                    if k in ev}
-            self._slice(ev.get("sink", "?"), kind, thread, start, us, args)
-            self.last_mark[thread] = us
-        elif kind in ("send", "enqueue", "drop", "alloc", "free"):
-            if self.current is not None:
-                self.last_mark[self.current] = us
+        if old is not None and old in self.running:
+            self._slice("running", "thread", old, self.running.pop(old), us)
+        if new is not None and new != "idle":
+            self.running[new] = us
+            self.last_mark[new] = us
+            self._tid(new)
+        self.current = new if new != "idle" else None
+
+    def _handler(self, kind: str, us: float, ev: Mapping[str, Any]) -> None:
+        if us > self.end_us:
+            self.end_us = us
+        thread = ev.get("thread") or self.current or "(no thread)"
+        start = ev.get("start_us")
+        start = float(start) if start is not None else self.last_mark.get(thread, us)
+        start = max(start, self.running.get(thread, start))
+        args = {k: ev[k] for k in ("source", "queue", "buf", "len", "digest", "ret")
+                if k in ev}
+        self._slice(ev.get("sink") or "?", kind, thread, start, us, args)
+        self.last_mark[thread] = us
+
+    def _mark(self, kind: str | None, us: float) -> None:
+        if us > self.end_us:
+            self.end_us = us
+        if kind in _MARKS and self.current is not None:
+            self.last_mark[self.current] = us
 
     def level(self, name: str, us: float, value: int) -> None:
         """A counter track's new value from ``us`` on."""

@@ -5,8 +5,16 @@
  * Objects the host creates live in static tables sized by Kconfig. Static connections
  * are wired with packet_connection_add() in link order at the first RUN (the host
  * creates them at run time, so they cannot sit in the iterable section). packet_io
- * gives no hook for per-sink enqueue and drop, so the shim derives them after each
- * send from the queued sinks' dropped_count (PACKET_IO_STATS).
+ * gives no hook for per-sink enqueue and drop: with CONFIG_SHIM_MSGQ_WRAP the link wraps
+ * z_impl_k_msgq_put (the body of k_msgq_put without user mode, kernel/msg_q.c), so each
+ * put's result is recorded in the sending thread and attributed to the send that made
+ * it; without it the shim diffs the queued sinks' dropped_count around each send.
+ *
+ * The end of a run is a k_timer at the end tick: its expiry function suspends every
+ * stimulus and queue thread before any of them runs at that tick, so events at the end
+ * tick are excluded (as in the simulator) and statistics are read from a stopped world.
+ * Reports leave through a TX ring drained by the UART interrupt (polled UARTs write
+ * at once); a frame that does not fit is dropped and the host fetches it again.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -28,7 +36,9 @@
 #if __has_include(<zephyr/sys/printk-hooks.h>)
 #include <zephyr/sys/printk-hooks.h>
 #else
+/* Before Zephyr 3.6 no header declares it (lib/os/printk.c defines it). */
 #include <zephyr/sys/printk.h>
+void __printk_hook_install(int (*fn)(int c));
 #endif
 
 #include "shim_core.h"
@@ -54,16 +64,35 @@ BUILD_ASSERT(CONFIG_SHIM_POOL_USER_DATA_SIZE >= sizeof(uint32_t));
 static const struct device *const uart = DEVICE_DT_GET(SHIM_UART_NODE);
 
 RING_BUF_DECLARE(rx_ring, CONFIG_SHIM_RX_BUF_SIZE);
+#ifdef CONFIG_UART_INTERRUPT_DRIVEN
+RING_BUF_DECLARE(tx_ring, CONFIG_SHIM_TX_BUF_SIZE);
+#endif
 static K_SEM_DEFINE(rx_sem, 0, 1);
-static K_MUTEX_DEFINE(tx_lock);
+static K_SEM_DEFINE(room_sem, 0, 1);
+#ifdef CONFIG_UART_INTERRUPT_DRIVEN
+static uint32_t tx_dropped;
+#endif
+
+/* The report lock: interrupts off, so no thread is suspended or aborted inside it. */
+static unsigned int lock_keys[8];
+static uint8_t lock_depth;
 
 static struct shim_core core;
 
 /* ------------------------------------------------------------------ per-thread context */
 
+/* One k_msgq_put a send of this thread made. */
+struct put_rec {
+	struct packet_sink *sink;
+	int ret;
+	uint16_t used;
+};
+
 struct thread_ctx {
 	uint8_t sources[CONFIG_SHIM_NEST_DEPTH];
 	uint8_t depth;
+	uint8_t nput;
+	struct put_rec puts[CONFIG_SHIM_MAX_CONNECTIONS];
 	bool handled;
 	uint8_t handled_sink;
 	struct net_buf *handled_buf;
@@ -87,6 +116,8 @@ struct pool_slot {
 	uint16_t outstanding;
 	uint16_t min_free;
 	uint32_t allocs;
+	/* every buffer handed out and not freed yet, by net_buf_id(): RESET frees them */
+	struct net_buf *live[CONFIG_SHIM_POOL_BUF_COUNT];
 };
 
 static struct pool_slot pool_slots[CONFIG_SHIM_MAX_POOLS];
@@ -121,8 +152,15 @@ static void pool_destroy(struct net_buf *buf)
 {
 	int i = pool_index(buf);
 
-	if (i >= 0 && pool_slots[i].outstanding > 0U) {
-		pool_slots[i].outstanding--;
+	if (i >= 0) {
+		int id = net_buf_id(buf);
+
+		if (pool_slots[i].outstanding > 0U) {
+			pool_slots[i].outstanding--;
+		}
+		if (id >= 0 && id < CONFIG_SHIM_POOL_BUF_COUNT) {
+			pool_slots[i].live[id] = NULL;
+		}
 	}
 	net_buf_destroy(buf);
 }
@@ -140,7 +178,8 @@ struct shim_queue {
 	char __aligned(4) buffer[CONFIG_SHIM_QUEUE_MAX_EVENTS * sizeof(struct packet_event)];
 };
 
-struct shim_conn {
+/* A connection slot (the core's struct shim_conn is its own table). */
+struct plat_conn {
 	bool used;
 	struct packet_connection conn;
 };
@@ -156,7 +195,7 @@ static char source_names[CONFIG_SHIM_MAX_SOURCES][SHIM_NAME_MAX];
 static struct packet_sink sinks[CONFIG_SHIM_MAX_SINKS];
 static char sink_names[CONFIG_SHIM_MAX_SINKS][SHIM_NAME_MAX];
 static struct shim_queue queues[CONFIG_SHIM_MAX_QUEUES];
-static struct shim_conn conns[CONFIG_SHIM_MAX_CONNECTIONS];
+static struct plat_conn conns[CONFIG_SHIM_MAX_CONNECTIONS];
 static struct shim_stim stims[CONFIG_SHIM_MAX_STIMULI];
 
 K_THREAD_STACK_ARRAY_DEFINE(queue_stacks, CONFIG_SHIM_MAX_QUEUES, CONFIG_SHIM_THREAD_STACK_SIZE);
@@ -164,6 +203,7 @@ K_THREAD_STACK_ARRAY_DEFINE(stim_stacks, CONFIG_SHIM_MAX_STIMULI, CONFIG_SHIM_TH
 
 static struct k_timer run_timer;
 static struct k_work run_done_work;
+static bool frozen;
 
 static int clamp_prio(int prio)
 {
@@ -230,21 +270,50 @@ static k_timeout_t timeout_of(int32_t tmo)
 static void plat_write(void *ctx, const uint8_t *data, size_t len)
 {
 	ARG_UNUSED(ctx);
+#ifdef CONFIG_UART_INTERRUPT_DRIVEN
+	/* whole frames only: the host fetches a dropped report again (GET_REPORTS) */
+	if (ring_buf_space_get(&tx_ring) < len) {
+		tx_dropped++;
+		return;
+	}
+	(void)ring_buf_put(&tx_ring, data, (uint32_t)len);
+	uart_irq_tx_enable(uart);
+#else
 	for (size_t i = 0; i < len; i++) {
 		uart_poll_out(uart, data[i]);
 	}
+#endif
 }
 
 static void plat_lock(void *ctx)
 {
+	unsigned int key = irq_lock();
+
 	ARG_UNUSED(ctx);
-	(void)k_mutex_lock(&tx_lock, K_FOREVER);
+	if (lock_depth < ARRAY_SIZE(lock_keys)) {
+		lock_keys[lock_depth] = key;
+	}
+	lock_depth++;
 }
 
 static void plat_unlock(void *ctx)
 {
+	unsigned int key;
+
 	ARG_UNUSED(ctx);
-	(void)k_mutex_unlock(&tx_lock);
+	lock_depth--;
+	key = lock_depth < ARRAY_SIZE(lock_keys) ? lock_keys[lock_depth] : 0U;
+	irq_unlock(key);
+}
+
+/* The report ring is full: a stimulus or queue thread waits for the host (bounded). */
+static void plat_report_wait(void *ctx)
+{
+	ARG_UNUSED(ctx);
+	if (IS_ENABLED(CONFIG_SHIM_REPORT_WAIT) && !k_is_in_isr() &&
+	    k_thread_custom_data_get() != &main_ctx) {
+		(void)k_sem_take(&room_sem, K_MSEC(CONFIG_SHIM_REPORT_WAIT_MS));
+	}
 }
 
 static uint8_t plat_rx_credit(void *ctx)
@@ -261,10 +330,34 @@ static uint64_t plat_uptime(void *ctx)
 	return (uint64_t)k_uptime_ticks();
 }
 
+/*
+ * Aborted threads may hold references (in a send, a handler, a queued event or a
+ * blocked k_msgq_put): every buffer still out is cut from its chain and freed, so each
+ * pool is whole again, and every counter starts from zero.
+ */
+static void free_live_buffers(void)
+{
+	for (int i = 0; i < CONFIG_SHIM_MAX_POOLS; i++) {
+		for (int j = 0; j < CONFIG_SHIM_POOL_BUF_COUNT; j++) {
+			if (pool_slots[i].live[j] != NULL) {
+				pool_slots[i].live[j]->frags = NULL;
+			}
+		}
+	}
+	for (int i = 0; i < CONFIG_SHIM_MAX_POOLS; i++) {
+		for (int j = 0; j < CONFIG_SHIM_POOL_BUF_COUNT; j++) {
+			struct net_buf *buf = pool_slots[i].live[j];
+
+			if (buf != NULL) {
+				buf->ref = 1U;
+				net_buf_unref(buf);     /* pool_destroy clears the slot */
+			}
+		}
+	}
+}
+
 static void plat_reset(void *ctx, uint8_t flags)
 {
-	struct packet_event ev;
-
 	ARG_UNUSED(ctx);
 	ARG_UNUSED(flags);
 	(void)k_timer_stop(&run_timer);
@@ -279,18 +372,18 @@ static void plat_reset(void *ctx, uint8_t flags)
 			continue;
 		}
 		k_thread_abort(&queues[i].thread);
-		while (k_msgq_get(&queues[i].msgq, &ev, K_NO_WAIT) == 0) {
-			net_buf_unref(ev.buf);
-		}
+		k_msgq_purge(&queues[i].msgq);
 		queues[i].used = false;
+		queues[i].high_water = 0;
 	}
+	free_live_buffers();
 	memset(sources, 0, sizeof(sources));
 	memset(sinks, 0, sizeof(sinks));
 	memset(conns, 0, sizeof(conns));
-	for (int i = 0; i < CONFIG_SHIM_MAX_POOLS; i++) {
-		pool_slots[i].used = false;
-		pool_slots[i].allocs = 0;
-	}
+	memset(pool_slots, 0, sizeof(pool_slots));
+	main_ctx.depth = 0;
+	main_ctx.nput = 0;
+	frozen = false;
 }
 
 static int plat_pool_create(void *ctx, uint8_t id, uint16_t count, uint16_t size, uint8_t ud,
@@ -373,12 +466,12 @@ static int plat_sink_create(void *ctx, uint8_t id, uint8_t queue, const char *na
 	return 0;
 }
 
-static struct shim_conn *conn_for(uint8_t source, uint8_t sink, bool create)
+static struct plat_conn *conn_for(uint8_t source, uint8_t sink, bool create)
 {
-	struct shim_conn *free_slot = NULL;
+	struct plat_conn *free_slot = NULL;
 
 	for (int i = 0; i < CONFIG_SHIM_MAX_CONNECTIONS; i++) {
-		struct shim_conn *c = &conns[i];
+		struct plat_conn *c = &conns[i];
 
 		if (c->used && c->conn.source == &sources[source] && c->conn.sink == &sinks[sink]) {
 			return c;
@@ -399,7 +492,7 @@ static struct shim_conn *conn_for(uint8_t source, uint8_t sink, bool create)
 
 static int plat_connect(void *ctx, uint8_t source, uint8_t sink, bool runtime)
 {
-	struct shim_conn *c = conn_for(source, sink, true);
+	struct plat_conn *c = conn_for(source, sink, true);
 
 	ARG_UNUSED(ctx);
 	ARG_UNUSED(runtime);
@@ -411,7 +504,7 @@ static int plat_connect(void *ctx, uint8_t source, uint8_t sink, bool runtime)
 
 static int plat_disconnect(void *ctx, uint8_t source, uint8_t sink)
 {
-	struct shim_conn *c = conn_for(source, sink, false);
+	struct plat_conn *c = conn_for(source, sink, false);
 
 	ARG_UNUSED(ctx);
 	if (c == NULL) {
@@ -441,15 +534,44 @@ static void run_done_handler(struct k_work *work)
 	shim_core_run_done(&core);
 }
 
+/*
+ * At the end tick, in the timer's expiry function (interrupt context): threads woken
+ * at this tick were made ready in the same announce but have not run yet
+ * (kernel/timeout.c, sys_clock_announce), so suspending them now excludes the end tick.
+ */
 static void run_timer_expiry(struct k_timer *timer)
 {
 	ARG_UNUSED(timer);
+	for (int i = 0; i < CONFIG_SHIM_MAX_STIMULI; i++) {
+		if (stims[i].started) {
+			k_thread_suspend(&stims[i].thread);
+		}
+	}
+	for (int i = 0; i < CONFIG_SHIM_MAX_QUEUES; i++) {
+		if (queues[i].used) {
+			k_thread_suspend(&queues[i].thread);
+		}
+	}
+	frozen = true;
 	(void)k_work_submit(&run_done_work);
 }
 
 static void plat_run(void *ctx, uint64_t end)
 {
 	ARG_UNUSED(ctx);
+	if (frozen) {
+		frozen = false;
+		for (int i = 0; i < CONFIG_SHIM_MAX_QUEUES; i++) {
+			if (queues[i].used) {
+				k_thread_resume(&queues[i].thread);
+			}
+		}
+		for (int i = 0; i < CONFIG_SHIM_MAX_STIMULI; i++) {
+			if (stims[i].started) {
+				k_thread_resume(&stims[i].thread);
+			}
+		}
+	}
 	k_timer_start(&run_timer, K_TIMEOUT_ABS_TICKS(end), K_NO_WAIT);
 }
 
@@ -482,7 +604,12 @@ static struct shim_buf *plat_alloc(void *ctx, uint8_t id)
 	if (buf == NULL) {
 		p->outstanding--;
 	} else {
+		int idx = net_buf_id(buf);
+
 		*(uint32_t *)net_buf_user_data(buf) = p->allocs++;
+		if (idx >= 0 && idx < CONFIG_SHIM_POOL_BUF_COUNT) {
+			p->live[idx] = buf;
+		}
 		p->min_free = MIN(p->min_free, (uint16_t)(p->limit - p->outstanding));
 	}
 	irq_unlock(key);
@@ -497,7 +624,7 @@ static int plat_buf_add(void *ctx, struct shim_buf *b, const uint8_t *data, size
 
 	ARG_UNUSED(ctx);
 	if (i >= 0 && pool_slots[i].size < room + buf->len) {
-		room = pool_slots[i].size > buf->len ? pool_slots[i].size - buf->len : 0U;
+		room = pool_slots[i].size > buf->len ? (size_t)pool_slots[i].size - buf->len : 0U;
 	}
 	if (len > room) {
 		return -SHIM_EMSGSIZE;
@@ -514,7 +641,7 @@ static size_t plat_buf_tailroom(void *ctx, struct shim_buf *b)
 
 	ARG_UNUSED(ctx);
 	if (i >= 0 && pool_slots[i].size < room + buf->len) {
-		room = pool_slots[i].size > buf->len ? pool_slots[i].size - buf->len : 0U;
+		room = pool_slots[i].size > buf->len ? (size_t)pool_slots[i].size - buf->len : 0U;
 	}
 	return room;
 }
@@ -563,6 +690,58 @@ static void plat_buf_info(void *ctx, struct shim_buf *b, struct shim_bufref *ref
 	ref->nth = *(uint32_t *)net_buf_user_data(buf);
 }
 
+#ifdef CONFIG_SHIM_MSGQ_WRAP
+static bool is_shim_msgq(const struct k_msgq *msgq)
+{
+	for (int i = 0; i < CONFIG_SHIM_MAX_QUEUES; i++) {
+		if (queues[i].used && &queues[i].msgq == msgq) {
+			return true;
+		}
+	}
+	return false;
+}
+
+int __real_z_impl_k_msgq_put(struct k_msgq *msgq, const void *data, k_timeout_t timeout);
+
+/* Linked in place of z_impl_k_msgq_put (-Wl,--wrap, CMakeLists.txt). */
+int __wrap_z_impl_k_msgq_put(struct k_msgq *msgq, const void *data, k_timeout_t timeout)
+{
+	int ret = __real_z_impl_k_msgq_put(msgq, data, timeout);
+	struct thread_ctx *t;
+
+	if (k_is_in_isr() || !is_shim_msgq(msgq)) {
+		return ret;
+	}
+	t = this_ctx();
+	if (t->depth > 0U && t->nput < ARRAY_SIZE(t->puts)) {
+		struct put_rec *rec = &t->puts[t->nput++];
+
+		rec->sink = ((const struct packet_event *)data)->sink;
+		rec->ret = ret;
+		rec->used = (uint16_t)k_msgq_num_used_get(msgq);
+	}
+	return ret;
+}
+#endif
+
+/* R_ENQUEUE or R_DROP of one queued sink, after the send returned. */
+static void report_put(uint8_t id, struct packet_sink *sink, int ret, uint16_t used,
+		       uint32_t len, const struct shim_bufref *ref)
+{
+	uint8_t sid = sink_id(sink);
+
+	if (ret != 0) {
+		/* k_msgq_put: -ENOMSG (reported as -ENOBUFS) without wait, else -EAGAIN */
+		shim_core_report_drop_info(&core, id, sid, ref,
+					   ret == -ENOMSG ? -SHIM_ENOBUFS : -SHIM_EAGAIN);
+	} else {
+		struct shim_queue *q = CONTAINER_OF(sink->msgq, struct shim_queue, msgq);
+
+		q->high_water = MAX(q->high_water, used);
+		shim_core_report_enqueue_info(&core, id, sid, len, ref);
+	}
+}
+
 struct queued_sink {
 	struct packet_sink *sink;
 	atomic_val_t dropped;
@@ -578,6 +757,7 @@ static int plat_send(void *ctx, uint8_t id, struct shim_buf *b, int32_t tmo, boo
 	struct shim_bufref ref;
 	uint32_t len;
 	size_t n = 0;
+	uint8_t first;
 	int ret;
 
 	ARG_UNUSED(ctx);
@@ -595,28 +775,30 @@ static int plat_send(void *ctx, uint8_t id, struct shim_buf *b, int32_t tmo, boo
 		t->sources[t->depth] = id;
 	}
 	t->depth++;
+	first = t->nput;
 	if (consume) {
 		ret = packet_source_send_consume(src, buf, timeout_of(tmo));
 	} else {
 		ret = packet_source_send(src, buf, timeout_of(tmo));
 	}
 	t->depth--;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t sid = sink_id(queued[i].sink);
-
-		if (atomic_get(&queued[i].sink->dropped_count) != queued[i].dropped) {
-			/* k_msgq_put: -ENOMSG (reported as -ENOBUFS) without wait, else -EAGAIN */
-			shim_core_report_drop_info(&core, id, sid, &ref,
-						   tmo == 0 ? -SHIM_ENOBUFS : -SHIM_EAGAIN);
-		} else {
-			struct shim_queue *q = CONTAINER_OF(queued[i].sink->msgq, struct shim_queue,
-							    msgq);
-			uint16_t used = (uint16_t)k_msgq_num_used_get(queued[i].sink->msgq);
-
-			q->high_water = MAX(q->high_water, used);
-			shim_core_report_enqueue_info(&core, id, sid, len, &ref);
-		}
+#ifdef CONFIG_SHIM_MSGQ_WRAP
+	/* this send's own puts: nested sends took theirs off already */
+	ARG_UNUSED(queued);
+	ARG_UNUSED(n);
+	for (uint8_t i = first; i < t->nput; i++) {
+		report_put(id, t->puts[i].sink, t->puts[i].ret, t->puts[i].used, len, &ref);
 	}
+	t->nput = first;
+#else
+	ARG_UNUSED(first);
+	for (size_t i = 0; i < n; i++) {
+		bool dropped = atomic_get(&queued[i].sink->dropped_count) != queued[i].dropped;
+
+		report_put(id, queued[i].sink, dropped ? (tmo == 0 ? -ENOMSG : -EAGAIN) : 0,
+			   (uint16_t)k_msgq_num_used_get(queued[i].sink->msgq), len, &ref);
+	}
+#endif
 	return ret;
 }
 
@@ -694,6 +876,7 @@ static const struct shim_platform zephyr_platform = {
 	.write = plat_write,
 	.lock = plat_lock,
 	.unlock = plat_unlock,
+	.report_wait = plat_report_wait,
 	.rx_credit = plat_rx_credit,
 	.uptime_ticks = plat_uptime,
 	.reset = plat_reset,
@@ -763,6 +946,16 @@ static void uart_isr(const struct device *dev, void *user_data)
 				k_sem_give(&rx_sem);
 			}
 		}
+		if (uart_irq_tx_ready(dev) > 0) {
+			uint8_t *data;
+			uint32_t len = ring_buf_get_claim(&tx_ring, &data, 64);
+			int sent = len > 0U ? uart_fifo_fill(dev, data, (int)len) : 0;
+
+			(void)ring_buf_get_finish(&tx_ring, sent > 0 ? (uint32_t)sent : 0U);
+			if (ring_buf_is_empty(&tx_ring)) {
+				uart_irq_tx_disable(dev);
+			}
+		}
 	}
 }
 #endif
@@ -795,6 +988,7 @@ int main(void)
 			    (IS_ENABLED(CONFIG_PACKET_IO_NAMES) ? SHIM_FEAT_NAMES : 0U),
 	};
 	uint8_t chunk[64];
+	int32_t idle_ms = 1;
 
 	if (!device_is_ready(uart)) {
 		return -ENODEV;
@@ -814,12 +1008,20 @@ int main(void)
 
 		if (n > 0U) {
 			shim_core_rx(&core, chunk, n);
+			if (!shim_core_ring_full(&core)) {
+				k_sem_give(&room_sem);
+			}
+			idle_ms = 1;
 			continue;
 		}
 #ifdef CONFIG_UART_INTERRUPT_DRIVEN
+		/* the receive interrupt wakes this thread */
 		(void)k_sem_take(&rx_sem, K_FOREVER);
+		ARG_UNUSED(idle_ms);
 #else
-		k_sleep(K_TICKS(1));
+		/* a polled UART: back off while the host is silent */
+		k_msleep(idle_ms);
+		idle_ms = MIN(idle_ms * 2, CONFIG_SHIM_RX_POLL_MAX_MS);
 #endif
 	}
 	return 0;

@@ -65,6 +65,9 @@ uint64_t shim_core_clock(struct shim_core *core)
 	if (!core->started) {
 		return 0;
 	}
+	if (core->frozen) {
+		return core->run_end - core->t0;
+	}
 	return core->plat->uptime_ticks(core->ctx) - core->t0;
 }
 
@@ -117,8 +120,16 @@ struct report {
 	uint8_t buf[SHIM_REPORT_MAX_PAYLOAD];
 };
 
+bool shim_core_ring_full(struct shim_core *core)
+{
+	return core->total - core->oldest >= SHIM_REPORT_RING;
+}
+
 static void report_begin(struct shim_core *core, struct report *r)
 {
+	if (core->plat->report_wait != NULL && shim_core_ring_full(core)) {
+		core->plat->report_wait(core->ctx);
+	}
 	core_lock(core);
 	r->w = (struct shim_writer){ .buf = r->buf, .cap = sizeof(r->buf) };
 	shim_put_u32(&r->w, core->total);
@@ -250,6 +261,9 @@ void shim_core_run_done(struct shim_core *core)
 {
 	struct report r;
 
+	core_lock(core);
+	core->frozen = true;
+	core_unlock(core);
 	report_begin(core, &r);
 	core->running = false;
 	report_end(core, &r, SHIM_R_RUN_DONE);
@@ -689,6 +703,7 @@ static void cmd_reset(struct cmd *c)
 	core->have_reset = true;
 	core->started = false;
 	core->running = false;
+	core->frozen = false;
 	core->run_pending = false;
 	core->seed = seed;
 	core->flags = flags & core->info.features & (SHIM_FEAT_STATS | SHIM_FEAT_RUNTIME);
@@ -1146,7 +1161,15 @@ static void start_run(struct shim_core *core, uint32_t ticks)
 			}
 		}
 	}
-	core->plat->run(core->ctx, core->plat->uptime_ticks(core->ctx) + ticks);
+	core_lock(core);
+	if (core->frozen) {
+		/* continue the scenario clock where the last run stopped it */
+		core->t0 += core->plat->uptime_ticks(core->ctx) - core->run_end;
+		core->frozen = false;
+	}
+	core->run_end = core->plat->uptime_ticks(core->ctx) + ticks;
+	core_unlock(core);
+	core->plat->run(core->ctx, core->run_end);
 }
 
 static void cmd_run(struct cmd *c)

@@ -200,6 +200,9 @@ struct shim_core {
 	bool have_reset;
 	bool started;
 	bool running;
+	/* the run reached its end: the clock stays at run_end until the next RUN */
+	bool frozen;
+	uint64_t run_end;
 	uint8_t flags;
 	uint32_t seed;
 	uint64_t t0;
@@ -266,8 +269,11 @@ void shim_core_console(struct shim_core *core, const char *text);
 /* A stimulus thread's body. */
 void shim_core_stimulus_main(struct shim_core *core, uint8_t stim);
 
-/* The run reached its end. */
+/* The run reached its end (tick run_end, excluded from the run). */
 void shim_core_run_done(struct shim_core *core);
+
+/* Every ring slot holds a report the host has not acknowledged. */
+bool shim_core_ring_full(struct shim_core *core);
 
 /* ---- exposed for tests ---- */
 uint32_t shim_pattern_state0(uint32_t seed, uint8_t stim);

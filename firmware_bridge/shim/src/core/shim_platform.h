@@ -49,6 +49,12 @@ struct shim_platform {
 	void (*unlock)(void *ctx);
 	/* Commands the receive buffer can take now (NULL: always the window). */
 	uint8_t (*rx_credit)(void *ctx);
+	/*
+	 * The report ring is full (called before a report, without the lock): wait until
+	 * the host acknowledged reports, if the platform can (an emulated clock stops);
+	 * NULL or returning with the ring still full overwrites the oldest report (lost).
+	 */
+	void (*report_wait)(void *ctx);
 
 	/* ---- clock ---- */
 	/* Kernel ticks since boot; the core keeps the scenario clock from it. */

@@ -113,8 +113,12 @@ int main(int argc, char **argv)
 	shim_core_init(&core, &host_platform, &ctx, &info);
 
 	for (;;) {
-		ssize_t n = read(in_fd, buf, sizeof(buf));
+		ssize_t n;
 
+		/* advance a run unless it waits for the host to take reports */
+		while (ctx.running && !mpio_step(&ctx) && ctx.running) {
+		}
+		n = read(in_fd, buf, sizeof(buf));
 		if (n > 0) {
 			shim_core_rx(&core, buf, (size_t)n);
 		} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {

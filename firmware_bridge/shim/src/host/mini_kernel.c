@@ -40,6 +40,7 @@ struct mk_thread {
 	void *swap_data;
 	int swap_ret;
 	int sched_locked;
+	bool frozen;
 	mk_entry_t entry;
 	void *arg;
 	char name[32];
@@ -52,6 +53,10 @@ static uint64_t now_ns;
 static uint32_t tps = 100;
 static int64_t order_back;
 static int64_t order_front;
+/* the end of the bounded mk_run() in progress; a busy wait stops there */
+static uint64_t run_end_ns = MK_NEVER;
+/* the running thread asked the scheduler to return (mk_stall, end of run) */
+static bool stop_run;
 
 static uint64_t tick_ns(uint64_t tick)
 {
@@ -128,7 +133,7 @@ static struct mk_thread *pick(void)
 	for (int i = 0; i < MK_MAX_THREADS; i++) {
 		struct mk_thread *t = &threads[i];
 
-		if (t->state != MK_READY) {
+		if (t->state != MK_READY || t->frozen) {
 			continue;
 		}
 		if (best == NULL || t->prio < best->prio ||
@@ -215,7 +220,7 @@ static void expire(void)
 	for (int i = 0; i < MK_MAX_THREADS; i++) {
 		struct mk_thread *t = &threads[i];
 
-		if (t->state == MK_PENDING && t->wake_ns <= now_ns) {
+		if (t->state == MK_PENDING && !t->frozen && t->wake_ns <= now_ns) {
 			waitq_remove(t);
 			t->swap_ret = -SHIM_EAGAIN;
 			make_ready(t, false);
@@ -228,7 +233,8 @@ static uint64_t next_wake(void)
 	uint64_t next = MK_NEVER;
 
 	for (int i = 0; i < MK_MAX_THREADS; i++) {
-		if (threads[i].state == MK_PENDING && threads[i].wake_ns < next) {
+		if (threads[i].state == MK_PENDING && !threads[i].frozen &&
+		    threads[i].wake_ns < next) {
 			next = threads[i].wake_ns;
 		}
 	}
@@ -255,11 +261,13 @@ int mk_run(uint64_t end, struct mk_thread *until)
 {
 	uint64_t end_ns = end == MK_NEVER ? MK_NEVER : tick_ns(end);
 
+	run_end_ns = end_ns;
 	for (;;) {
 		struct mk_thread *t;
 		uint64_t next;
 
 		if (until != NULL && mk_thread_done(until)) {
+			run_end_ns = MK_NEVER;
 			return 0;
 		}
 		t = pick();
@@ -274,19 +282,56 @@ int mk_run(uint64_t end, struct mk_thread *until)
 			if (t->state == MK_DEAD && t != until) {
 				release(t);
 			}
+			if (stop_run) {
+				stop_run = false;
+				if (now_ns < end_ns) {
+					/* a stall: the clock waits where it is */
+					run_end_ns = MK_NEVER;
+					return MK_STALLED;
+				}
+				/* a busy wait reached the end: nothing more at the end tick */
+				break;
+			}
 			continue;
 		}
 		next = next_wake();
-		if (next == MK_NEVER || next > end_ns) {
-			if (end_ns != MK_NEVER && now_ns < end_ns) {
-				now_ns = end_ns;
-			}
-			return until != NULL ? -1 : 0;
+		/* the end tick itself is excluded: nothing runs at or after it */
+		if (next == MK_NEVER || next >= end_ns) {
+			break;
 		}
 		if (next > now_ns) {
 			now_ns = next;
 		}
 		expire();
+	}
+	if (end_ns != MK_NEVER && now_ns < end_ns) {
+		now_ns = end_ns;
+	}
+	run_end_ns = MK_NEVER;
+	return until != NULL ? -1 : 0;
+}
+
+void mk_stall(void)
+{
+	if (current == NULL) {
+		return;
+	}
+	make_ready(current, true);
+	stop_run = true;
+	switch_out();
+}
+
+bool mk_in_thread(void)
+{
+	return current != NULL;
+}
+
+void mk_freeze_all(bool frozen)
+{
+	for (int i = 0; i < MK_MAX_THREADS; i++) {
+		if (threads[i].state != MK_UNUSED) {
+			threads[i].frozen = frozen;
+		}
 	}
 }
 
@@ -302,23 +347,32 @@ static int pend(struct mk_waitq *q, uint64_t wake_ns, void *data)
 	t->waitq = q;
 	t->wnext = NULL;
 	if (q != NULL) {
-		if (q->tail != NULL) {
-			q->tail->wnext = t;
-		} else {
-			q->head = t;
+		/* by priority, first come first among equals (kernel/sched.c, z_priq_wait_add) */
+		struct mk_thread **pp = &q->head;
+
+		while (*pp != NULL && (*pp)->prio <= t->prio) {
+			pp = &(*pp)->wnext;
 		}
-		q->tail = t;
+		t->wnext = *pp;
+		*pp = t;
+		if (t->wnext == NULL) {
+			q->tail = t;
+		}
 	}
 	switch_out();
 	return t->swap_ret;
 }
 
+/*
+ * A relative timeout of N ticks expires at tick uptime + N + 1 (kernel/timeout.c,
+ * z_add_timeout: dticks = N + 1 + elapsed(); shared/zephyr-reference.md, timeouts).
+ */
 static uint64_t timeout_ns(int32_t ticks)
 {
 	if (ticks < 0) {
 		return MK_NEVER;
 	}
-	return tick_ns(mk_ticks() + (uint64_t)ticks);
+	return tick_ns(mk_ticks() + (uint64_t)ticks + 1U);
 }
 
 static struct mk_thread *unpend_first(struct mk_waitq *q)
@@ -358,6 +412,14 @@ void mk_busy_ns(uint64_t ns)
 	while (now_ns < end) {
 		uint64_t next = next_wake();
 
+		if (run_end_ns <= end && next >= run_end_ns) {
+			/* the run ends during this busy wait: freeze here, resume later */
+			now_ns = now_ns > run_end_ns ? now_ns : run_end_ns;
+			make_ready(current, true);
+			stop_run = true;
+			switch_out();
+			continue;
+		}
 		if (next > end) {
 			now_ns = end;
 			break;

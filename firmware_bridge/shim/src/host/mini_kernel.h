@@ -18,6 +18,8 @@
 
 #define MK_FOREVER (-1)
 #define MK_NEVER UINT64_MAX
+/* mk_run(): a thread called mk_stall() */
+#define MK_STALLED 1
 
 struct mk_thread;
 
@@ -56,9 +58,20 @@ void mk_thread_abort(struct mk_thread *t);
 /*
  * Run the threads until `until` has returned (when given) or nothing can happen
  * before tick `end` (MK_NEVER: until nothing can happen at all); then the clock is at
- * `end` when that is finite. Returns 0, or -1 when `until` can never return.
+ * `end` when that is finite. Nothing runs at tick `end` itself, and a busy wait that
+ * reaches it stops there. Returns 0, -1 when `until` can never return, or MK_STALLED.
  */
 int mk_run(uint64_t end, struct mk_thread *until);
+
+/*
+ * In a thread: stop the clock and return from mk_run() with MK_STALLED; the thread
+ * resumes first at the next mk_run() (the host build waits for the host this way).
+ */
+void mk_stall(void);
+bool mk_in_thread(void);
+
+/* Frozen threads neither run nor time out (the scenario between runs). */
+void mk_freeze_all(bool frozen);
 
 /* In a thread: sleep (0 yields, MK_FOREVER never returns), sleep to a tick, busy-wait. */
 void mk_sleep(int32_t ticks);

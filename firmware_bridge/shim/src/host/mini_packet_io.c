@@ -215,6 +215,8 @@ static void reset(void *ctx, uint8_t flags)
 
 	mk_reset();
 	free_all();
+	h->running = false;
+	h->stalled = false;
 	h->stats = (flags & SHIM_FEAT_STATS) != 0U;
 	h->runtime = (flags & SHIM_FEAT_RUNTIME) != 0U;
 }
@@ -524,12 +526,53 @@ static int stimulus_start(void *ctx, uint8_t stim, const struct shim_thread_def 
 				def->name) != NULL ? 0 : -SHIM_ENOMEM;
 }
 
+/* RUN: the main loop advances it (mpio_step) between reading commands. */
 static void run(void *ctx, uint64_t end)
 {
 	struct host_ctx *h = ctx;
 
-	(void)mk_run(end, NULL);
+	mk_freeze_all(false);
+	h->run_end = end;
+	h->running = true;
+	h->stalled = false;
+}
+
+bool mpio_step(struct host_ctx *h)
+{
+	if (!h->running) {
+		return false;
+	}
+	if (h->stalled && shim_core_ring_full(h->core)) {
+		return true;
+	}
+	h->stalled = false;
+	h->may_stall = true;
+	if (mk_run(h->run_end, NULL) == MK_STALLED) {
+		h->may_stall = false;
+		h->stalled = true;
+		return true;
+	}
+	h->may_stall = false;
+	if (shim_core_ring_full(h->core)) {
+		/* R_RUN_DONE too waits for room */
+		h->stalled = true;
+		return true;
+	}
+	/* the end tick is excluded: the scenario stops here, statistics stay put */
+	mk_freeze_all(true);
+	h->running = false;
 	shim_core_run_done(h->core);
+	return false;
+}
+
+/* The report ring is full: in a run, the clock waits for the host. */
+static void report_wait(void *ctx)
+{
+	struct host_ctx *h = ctx;
+
+	if (h->may_stall && mk_in_thread()) {
+		mk_stall();
+	}
 }
 
 struct call {
@@ -590,6 +633,7 @@ static void busy_cycles(void *ctx, uint32_t cycles)
 
 const struct shim_platform host_platform = {
 	.write = write_out,
+	.report_wait = report_wait,
 	.uptime_ticks = uptime_ticks,
 	.reset = reset,
 	.pool_create = pool_create,

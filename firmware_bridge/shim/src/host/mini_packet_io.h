@@ -22,11 +22,24 @@ struct host_ctx {
 	uint32_t cpu_hz;
 	bool stats;
 	bool runtime;
+	/* a RUN in progress, advanced by mpio_step() until this uptime tick */
+	bool running;
+	uint64_t run_end;
+	/* a full report ring may stop the clock (only while mpio_step() runs) */
+	bool may_stall;
+	bool stalled;
 };
 
 /* The struct shim_platform of the host build. */
 extern const struct shim_platform host_platform;
 
 void mpio_init(struct host_ctx *ctx);
+
+/*
+ * Advance the RUN in progress: to its end (then R_RUN_DONE, and the scenario stays
+ * frozen until the next RUN), or until the report ring is full. Returns true when the
+ * clock waits for the host to acknowledge reports (GET_REPORTS).
+ */
+bool mpio_step(struct host_ctx *ctx);
 
 #endif /* MINI_PACKET_IO_H_ */

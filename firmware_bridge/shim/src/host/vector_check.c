@@ -446,6 +446,8 @@ static void at(uint32_t index, uint64_t tick)
 	core.oldest = index;
 	core.started = true;
 	core.t0 = 0;
+	core.frozen = false;
+	core.run_end = tick;
 	uptime = tick;
 }
 
