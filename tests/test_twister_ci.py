@@ -310,3 +310,22 @@ def test_plain_run_has_no_new_keys(tmp_path):
     s = load(tmp_path / "o" / "twister.json")["testsuites"][0]
     assert not {"flaky", "used_ram", "available_ram", "footprint"} & set(s)
     assert "subset" not in load(tmp_path / "o" / "twister.json")["environment"]["options"]
+
+
+def test_depends_on_is_met_by_a_profiles_supported_features(tmp_path):
+    boards = tmp_path / "boards"
+    boards.mkdir()
+    text = (Path(__file__).resolve().parents[1] / "board_profiles" / "native_sim.yaml"
+            ).read_text()
+    text = text.replace("identifier: native_sim\naliases:\n  - native_sim/native\n",
+                        "identifier: feature_sim\naliases: []\n")
+    (boards / "feature_sim.yaml").write_text(text + "supported:\n  - gpio\n")
+    root = tmp_path / "suites"
+    suite(root, "needs_gpio", extra="    depends_on: gpio\n")
+    suite(root, "needs_ble", extra="    depends_on: ble\n")
+    out = tmp_path / "o"
+    assert twister("-T", str(root), "-p", "feature_sim", "--board-dir", str(boards),
+                   "-O", str(out), "--dry-run")[0] == 0
+    plan = {s["name"].split("/")[0]: s for s in load(out / "testplan.json")["testsuites"]}
+    assert plan["needs_gpio"]["status"] is None
+    assert plan["needs_ble"]["reason"] == "No hardware support"

@@ -123,6 +123,9 @@ BOARD_SCHEMA: dict[str, Any] = {
             },
         },
         "xip": {"type": "boolean"},
+        # twister's `supported:` features (a suite's `depends_on` is checked against them)
+        "supported": {"type": "array", "items": {"type": "string", "minLength": 1},
+                      "uniqueItems": True},
         # Cycles per kernel operation, or "zero": no costs at all (a pure-logic board).
         "costs": {
             "anyOf": [
@@ -184,9 +187,11 @@ class BoardProfile:
     costs: Mapping[str, float] = field(hash=False)
     sources: tuple[str, ...] = ()
     path: str | None = None
+    supported: tuple[str, ...] = ()     # twister's board features (``depends_on``)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "aliases", tuple(self.aliases))
+        object.__setattr__(self, "supported", tuple(self.supported))
         object.__setattr__(self, "sources", tuple(self.sources))
         object.__setattr__(self, "costs", MappingProxyType(dict(self.costs)))
 
@@ -322,6 +327,7 @@ def _parse_profile(path: Path) -> BoardProfile:
         costs=data["costs"],
         sources=tuple(data["sources"]),
         path=where,
+        supported=tuple(data.get("supported", ())),
     )
 
 
