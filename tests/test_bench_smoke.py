@@ -29,6 +29,7 @@ def _run(*args: str) -> list[str]:
     ("scale.py", ["time per delivery", "peak RSS", "time per timeout"]),
     ("sample.py", ["virtual s per wall s"]),
     ("cli.py", ["zsim run --quiet / bare kernel", "zsim run --trace --plot / bare kernel"]),
+    ("sweep.py", ["points/s, 2 local workers / 1", "points/s, Dask 2 workers"]),
 ])
 def test_bench_prints_ratios_last(script, ratios):
     if script == "sample.py" and not SAMPLE.is_file():

@@ -85,7 +85,7 @@ def test_a_signal_stops_the_run_and_keeps_every_result(tmp_path, sig):
     lines = (out / "t.jsonl").read_text().splitlines()
     assert json.loads(lines[0])["type"] == "header"
     events = [json.loads(line) for line in lines[1:]]        # every line whole
-    assert len(events) > 1000
+    assert len(events) > 100                             # the run had got going
     trace = json.loads((out / "p.json").read_text())
     assert any(e["ph"] == "C" for e in trace["traceEvents"])
     assert (out / "p.png").read_bytes().startswith(b"\x89PNG")

@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 from . import COMPILED, __version__
 from .errors import ZsimError
 
-_BUILTIN = ("zsim.commands.run", "zsim.commands.boards")
+_BUILTIN = ("zsim.commands.run", "zsim.commands.boards", "zsim.commands.sweep")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
