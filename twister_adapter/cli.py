@@ -28,6 +28,7 @@ from .filters import FilterOptions, Instance, apply_filters, check_unique, resol
 from .footprint import delta_lines, deltas, load_baseline
 from .hardware_map import DUT, connected_for, load_hardware_map
 from .interrupts import Abort, StopSignals, signal_name
+from .merge import MergedReports
 from .outdir import check_outdir, prepare_outdir
 from .quarantine import SIMULATION, apply_quarantine, load_quarantine
 from .reports import Environment, save_reports, save_testplan, summary_lines, write_atomic
@@ -146,6 +147,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="least increase reported (default 5)")
     p.add_argument("--all-deltas", action="store_true",
                    help="report every footprint change, decreases included")
+    p.add_argument("--merge-reports", nargs="+", default=None, metavar="DIR",
+                   help="merge the reports of these output directories (shards, reruns) "
+                        "into -O instead of running suites")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -285,6 +289,30 @@ def _remove_report_temporaries(outdir: Path) -> None:
             p.unlink(missing_ok=True)
 
 
+def _merge(args: argparse.Namespace, log: _Log) -> int:
+    """``--merge-reports DIR...``: one set of reports in -O from several output directories;
+    1 when a merged suite failed or errored."""
+    outdir = Path(args.outdir)
+    check_outdir(outdir, args.merge_reports)
+    name = f"{args.report_name or 'twister'}" + (f"_{args.report_suffix}"
+                                                  if args.report_suffix else "")
+    merged = MergedReports(args.merge_reports, name)
+    done_to_old = prepare_outdir(outdir, no_clean=args.no_clean, clobber=args.clobber_output)
+    if done_to_old is not None:
+        log(f"Previous output directory {done_to_old}")
+    merged.write(outdir)
+    suites = merged.doc["testsuites"]
+    bad = [s for s in suites if s.get("status") in (FAIL, ERROR)]
+    log(f"Merged the reports of {len(args.merge_reports)} directories: {len(suites)} "
+        f"configurations, {len(bad)} failed or errored")
+    for s in bad:
+        log(f"{s['platform']:<25} {s['name']:<50} {str(s['status']).upper()}: "
+            f"{s.get('reason', '')}", "ERROR")
+    log(f"Saving reports... in {outdir}")
+    write_atomic(outdir / "twister.log", "\n".join(log.lines) + "\n")
+    return 1 if bad else 0
+
+
 def _main(args: argparse.Namespace, out: TextIO | None, signals: StopSignals) -> int:
     log = _Log(out or sys.stdout)
     start = time.monotonic()
@@ -299,6 +327,8 @@ def _main(args: argparse.Namespace, out: TextIO | None, signals: StopSignals) ->
         raise TwisterConfigError("-j/--jobs must be at least 1")
     _check_report_names(args)
     _check_new_flags(args)
+    if args.merge_reports:
+        return _merge(args, log)
     board_dirs = tuple(args.board_dir)
     roots = args.testsuite_root or ["."]
     if args.list_tests:

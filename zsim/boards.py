@@ -9,6 +9,7 @@ checked against :data:`BOARD_SCHEMA` before use.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib.resources
 import math
 import os
@@ -425,7 +426,9 @@ def load_board(
     """Resolve a profile, a ``.yaml`` path, a twister identifier or an alias to a profile.
 
     Names are case-sensitive; ``/`` and ``_`` spellings are interchangeable
-    (``nrf52840dk_nrf52840`` finds ``nrf52840dk/nrf52840``).
+    (``nrf52840dk_nrf52840`` finds ``nrf52840dk/nrf52840``); hardware-model-v2 names
+    west uses are accepted with a revision (``nrf52840dk@2.0.0/nrf52840``) and as the
+    board name alone when one profile is of that board (``nrf5340dk``).
     """
     if isinstance(board, BoardProfile):
         return board
@@ -438,24 +441,63 @@ def load_board(
             f"board must be a name, a profile or a .yaml path, not {type(board).__name__}"
         )
     boards, by_alias = _registry(extra)
-    if not _NAME_RE.fullmatch(board):
+    if not _NAME_RE.fullmatch(_without_revision(board)):
         what = "an empty board name" if not board.strip() else f"{board!r} is not a board name"
         raise BoardError(
             f"{what}: expected a board identifier such as nrf52840dk/nrf52840 (letters, "
             f"digits, _.+- and /); known boards: {', '.join(boards)}"
         )
+    found = _lookup(board, boards, by_alias)
+    if found is not None:
+        return found
+    raise BoardError(_unknown_board_message(board, boards, by_alias))
+
+
+_REVISION_RE = re.compile(r"^([^/@]+)@[A-Za-z0-9_.+-]+(?=/|$)")
+
+
+def _without_revision(board: str) -> str:
+    """``nrf52840dk@2.0.0/nrf52840`` without its board revision: ``nrf52840dk/nrf52840``."""
+    return _REVISION_RE.sub(r"\1", board, count=1)
+
+
+def _lookup(board: str, boards: dict[str, BoardProfile],
+            by_alias: dict[str, BoardProfile]) -> BoardProfile | None:
+    """The profile a name denotes: an identifier or alias (``/`` or ``_`` spelling), with a
+    hardware-model-v2 revision (``nrf52840dk@2.0.0/nrf52840``) ignored, or a board name
+    alone (``nrf5340dk``) when exactly one profile is of that board."""
+    name = _without_revision(board)
     by_norm_id = {_norm(i): p for i, p in boards.items()}
     by_norm_alias = {_norm(a): p for a, p in by_alias.items()}
     for table, key in (
-        (boards, board),
-        (by_alias, board),
-        (by_norm_id, _norm(board)),
-        (by_norm_alias, _norm(board)),
+        (boards, name),
+        (by_alias, name),
+        (by_norm_id, _norm(name)),
+        (by_norm_alias, _norm(name)),
     ):
         if key in table:
             return table[key]
-    names = ", ".join(boards)
-    raise BoardError(
-        f"unknown board {board!r}; known boards: {names} "
-        f"(add a profile directory with --board-dir or ${ENV_VAR}, or pass a .yaml path)"
-    )
+    if "/" not in name:
+        same = {p.identifier: p for n, p in [*boards.items(), *by_alias.items()]
+                if n.split("/", 1)[0] == name}
+        if len(same) == 1:
+            return next(iter(same.values()))
+    return None
+
+
+def _unknown_board_message(board: str, boards: dict[str, BoardProfile],
+                           by_alias: dict[str, BoardProfile]) -> str:
+    """The error for a board without a profile: the closest profiles and how to add one."""
+    names = {**{i: p for i, p in boards.items()}, **by_alias}
+    close = difflib.get_close_matches(_norm(board), [_norm(n) for n in names], n=6, cutoff=0.4)
+    by_norm = {_norm(n): p.identifier for n, p in names.items()}
+    closest = list(dict.fromkeys(by_norm[c] for c in close))[:3]
+    model = boards[closest[0]] if closest else next(iter(boards.values()), None)
+    near = f"closest profiles: {', '.join(closest)}; " if closest else ""
+    how = (f"to add one, copy a profile such as {model.path} (`zsim boards show "
+           f"{model.identifier}` shows it), set its identifier to {board!r} and its numbers "
+           "from the board's documentation, and pass its directory with --board-dir DIR or "
+           f"${ENV_VAR} (or pass the .yaml path itself)") if model is not None else \
+        f"to add one, write a profile and pass its directory with --board-dir DIR or ${ENV_VAR}"
+    return (f"unknown board {board!r}: zsim has no profile for it; {near}"
+            f"known boards: {', '.join(boards)}; {how}")
