@@ -25,8 +25,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     core = "compiled core" if COMPILED else "pure-Python core"
     p.add_argument("--version", action="version", version=f"zsim {__version__} ({core})")
     sub = p.add_subparsers(dest="command", required=True)
-    eps = sorted(entry_points(group="zsim.commands"), key=lambda e: e.name)
     wanted = _command_name(argv)
+    builtin = {m.rsplit(".", 1)[1]: m for m in _BUILTIN}
+    if wanted in builtin:               # zsim's own command: no need to scan the installed
+        __import__(builtin[wanted], fromlist=["register"]).register(sub)   # packages
+        return p
+    eps = sorted(entry_points(group="zsim.commands"), key=lambda e: e.name)
     if wanted not in {ep.name for ep in eps} | {m.rsplit(".", 1)[1] for m in _BUILTIN}:
         wanted = None                   # help, a typo: every command, for argparse's list
     registered = set()

@@ -9,27 +9,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
-from rich.text import Text
-
-
-class _SimTimeColumn(ProgressColumn):
-    """``sim 1.200/10.000 s``: virtual time reached and the run's duration."""
-
-    def render(self, task: Task) -> Text:
-        total = task.total or 0
-        return Text(f"sim {task.completed / 1e6:.3f}/{total / 1e6:.3f} s")
-
-
-class _WallColumn(ProgressColumn):
-    """Wall time since the run started."""
-
-    def render(self, task: Task) -> Text:
-        return Text(f"wall {task.fields.get('wall', 0.0):.1f} s")
-
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 class RunProgress:
     """Reports how far a run has got; ``update(sim_us)`` after each slice of the run.
@@ -59,11 +42,9 @@ class RunProgress:
         if self._progress is None:
             if wall < self.delay:
                 return
-            self._progress = Progress(
-                TextColumn("[bold]zsim run"), BarColumn(bar_width=24), _SimTimeColumn(),
-                _WallColumn(),
-                console=Console(file=self.stream), transient=True, auto_refresh=False,
-                redirect_stdout=False, redirect_stderr=False)
+            from .progress_bar import make_bar  # rich only when a bar is shown
+
+            self._progress = make_bar(self.stream)
             self._task = self._progress.add_task("run", total=self.total_us, wall=wall,
                                                  completed=min(sim_us, self.total_us))
             self._progress.start()
@@ -82,6 +63,8 @@ class RunProgress:
 
     def _flush_lines(self) -> None:
         if self._pending and self._progress is not None:
+            from rich.text import Text
+
             self._progress.console.print(Text("\n".join(self._pending)), soft_wrap=True)
         self._pending.clear()
 
