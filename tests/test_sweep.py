@@ -155,6 +155,15 @@ def test_stop_when_ends_the_sweep_early(tmp_path, capsys):
     assert "stopped at point" in capsys.readouterr().out
 
 
+def test_stop_when_naming_no_column_stops_at_the_first_point(tmp_path, capsys):
+    rc, out = _sweep(tmp_path, "--param", "queues.network_queue.size=1..8", "-j", "1",
+                     "--stop-when", "drop == 0")
+    assert rc == 2
+    assert "no column drop" in capsys.readouterr().err
+    rows = read_rows(out / "results.json")
+    assert len(rows) < 8                        # stopped, the finished rows kept
+
+
 def test_failed_point_is_a_row_not_a_crashed_sweep(tmp_path, capsys):
     # a pool beyond the board's RAM cannot be built: that point's row says so
     rc, out = _sweep(tmp_path, "--param", "pools.rx_pool.count=4,60000", "--param",

@@ -179,22 +179,29 @@ def _runner(args: argparse.Namespace) -> Any:
 def _sweep(args: argparse.Namespace, plan: Any, out: Path, runner: Any, where: Any,
            stop_when: Any, target: Any) -> int:
     from ..output_paths import mark_output_dir
-    from ..sweep.bisect import find_min
+    from ..sweep.bisect import check_names, find_min
+    from ..sweep.params import SweepInputError
 
     rows: list[dict[str, Any]] = []
     hit: list[dict[str, Any]] = []
+    bad: list[str] = []                 # --stop-when naming a column no row has
     bar = _Bar(None if target else plan.count())
 
     with _Interrupts() as intr:
         intr.kill = getattr(runner, "kill_all", None)
 
         def stop() -> bool:
-            return intr.signum is not None or bool(hit)
+            return intr.signum is not None or bool(hit) or bool(bad)
 
         def on_row(row: dict[str, Any]) -> None:
             rows.append(row)
             bar.advance()
-            if stop_when is not None and not hit and stop_when.holds(row):
+            if stop_when is not None and len(rows) == 1:
+                try:
+                    check_names(stop_when, rows)
+                except SweepInputError as exc:
+                    bad.append(str(exc))
+            if stop_when is not None and not hit and not bad and stop_when.holds(row):
                 hit.append(row)
 
         answer = None
@@ -211,6 +218,9 @@ def _sweep(args: argparse.Namespace, plan: Any, out: Path, runner: Any, where: A
         written = _write(out, plan, rows, intr.signum, answer)
     for path in written:
         print(f"zsim: wrote {path}")
+    if bad:                             # found with the first row: the sweep stopped there
+        print(f"zsim: error: {bad[0]}", file=sys.stderr)
+        return 2
     return _report(rows, intr.signum, hit, stop_when, answer)
 
 

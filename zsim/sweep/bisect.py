@@ -53,7 +53,7 @@ def find_min(param: Param, cond: Condition, run_value: Callable[[int], Rows | No
         rows = run_value(values[i])
         if rows is None:
             return None
-        _check_names(cond, rows)
+        check_names(cond, rows)
         ok = bool(rows) and all(cond.holds(r) for r in rows)
         result.tried[values[i]] = ok
         return ok
@@ -72,7 +72,8 @@ def find_min(param: Param, cond: Condition, run_value: Callable[[int], Rows | No
     return result
 
 
-def _check_names(cond: Condition, rows: Rows) -> None:
+def check_names(cond: Condition, rows: Rows) -> None:
+    """Refuse a condition naming a column the rows do not have (once there are rows)."""
     known = set().union(*(r.keys() for r in rows)) if rows else set()
     missing = sorted(n for n in cond.names if n not in known)
     if rows and missing:
@@ -81,4 +82,4 @@ def _check_names(cond: Condition, rows: Rows) -> None:
                               f"{', '.join(missing)} (the columns: {cols})")
 
 
-__all__ = ["FindMin", "check_target", "find_min"]
+__all__ = ["FindMin", "check_names", "check_target", "find_min"]
