@@ -240,26 +240,33 @@ class Device:
 
     # ------------------------------------------------------------------ commands
     def connect(self, *, attempts: int = 3) -> dict[str, Any]:
-        """The handshake: HELLO, check the version, adopt the device's limits."""
-        last: Exception | None = None
-        for _ in range(attempts):
-            try:
-                resp = self._transact([(p.HELLO, {"proto": p.PROTO_VERSION,
-                                                  "host_max_frame": p.MAX_FRAME_LIMIT},
-                                        None, 0.0)], hello=True)[0]
-                break
-            except DeviceTimeout as exc:
-                last = exc
-        else:
-            raise DeviceTimeout(f"{self.url}: no answer to HELLO; is a zsim shim or "
-                                f"virtual board on the other end? ({last})", self.received())
-        if resp["ret"] != 0 or resp.get("proto") != p.PROTO_VERSION:
+        """The handshake: HELLO with this host's newest version; a device that answers
+        -EPROTONOSUPPORT with an older version this host speaks gets a second HELLO in
+        that version. Adopts the device's limits."""
+        resp = self._hello(p.PROTO_VERSION, attempts)
+        older = resp.get("proto")
+        if resp["ret"] == -p.EPROTONOSUPPORT and older in p.PROTO_VERSIONS \
+                and older != p.PROTO_VERSION:
+            resp = self._hello(older, attempts)
+        if resp["ret"] != 0 or resp.get("proto") not in p.PROTO_VERSIONS:
             raise CommandRejected(f"{self.url}: the device speaks protocol version "
-                                  f"{resp.get('proto')}, this host {p.PROTO_VERSION}",
-                                  resp["ret"])
+                                  f"{resp.get('proto')}, this host "
+                                  f"{', '.join(map(str, p.PROTO_VERSIONS))}", resp["ret"])
         self.hello = resp
         self.max_frame = max(p.MIN_MAX_FRAME, min(resp["max_frame"], p.MAX_FRAME_LIMIT))
         return resp
+
+    def _hello(self, proto: int, attempts: int) -> dict[str, Any]:
+        last: Exception | None = None
+        for _ in range(attempts):
+            try:
+                return self._transact([(p.HELLO, {"proto": proto,
+                                                  "host_max_frame": p.MAX_FRAME_LIMIT},
+                                        None, 0.0)], hello=True)[0]
+            except DeviceTimeout as exc:
+                last = exc
+        raise DeviceTimeout(f"{self.url}: no answer to HELLO; is a zsim shim or "
+                            f"virtual board on the other end? ({last})", self.received())
 
     @property
     def window(self) -> int:

@@ -9,7 +9,8 @@ board's reports into trace events (docs/trace-format.md) and a ``RunOutcome``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,6 +20,7 @@ from zsim.kernel.time_units import K_SECONDS, Timeout
 
 from . import protocol as p
 from .driver import CommandRejected, Device, DeviceError, open_device
+from .limits import estimate_report_rate, link_warning
 from .plan import Plan, PlanError, build_plan
 from .scenario import Scenario, load_scenario
 from .simboard import SimBoard
@@ -101,7 +103,8 @@ class _LocalBackend(_Backend):
                             on_report=lambda typ, f: self._new.append((typ, f)))
         self.board = self.sim.board_id
         self.tps = self.sim.ticks_per_sec
-        self.hello = {"ret": 0, **self.sim.hello_fields()}
+        # no wire in between: no link rate to warn about
+        self.hello = {"ret": 0, **self.sim.hello_fields(), "link_baud": 0}
 
     def transact(self, cmds: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
         out = []
@@ -166,8 +169,17 @@ class _DeviceBackend(_Backend):
 class _ScenarioExecutor(Executor):
     """Shared scenario flow: build, RUN, read stats, convert reports."""
 
+    on_warning: Callable[[str], None] | None = None
+
     def _backend(self, board: str | None) -> _Backend:
         raise NotImplementedError
+
+    def _warn(self, message: str) -> None:
+        """Say ``message`` before the run (``on_warning``, else standard error)."""
+        if self.on_warning is not None:
+            self.on_warning(message)
+        else:
+            print(f"zsim: warning: {message}", file=sys.stderr, flush=True)
 
     def run(self, scenario: str | Path, *, board: str | None = None,
             duration: Timeout | None = None, seed: int = 0,
@@ -195,6 +207,12 @@ class _ScenarioExecutor(Executor):
             raise PlanError(f"{dur} is too long for one run on {backend.board} (at most "
                             f"{0xFFFFFFFF} ticks of {backend.tps} per second)")
         outcome.started = False
+        outcome.warnings = []  # type: ignore[attr-defined]
+        warning = link_warning(estimate_report_rate(plan.commands, backend.tps, run_ticks),
+                               hello)
+        if warning is not None:
+            outcome.warnings.append(warning)  # type: ignore[attr-defined]
+            self._warn(warning)
 
         def progress() -> None:
             for typ, fields in backend.take_new():
@@ -262,8 +280,10 @@ class DeviceExecutor(_ScenarioExecutor):
     target = "device"
 
     def __init__(self, url: str, *, baudrate: int = 115200, timeout: float = 1.0,
-                 retries: int = 5, run_timeout: float = 10.0, slack: float = 3.0) -> None:
+                 retries: int = 5, run_timeout: float = 10.0, slack: float = 3.0,
+                 on_warning: Callable[[str], None] | None = None) -> None:
         self.url = url
+        self.on_warning = on_warning
         self.baudrate = baudrate
         self.timeout = timeout
         self.retries = retries

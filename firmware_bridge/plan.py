@@ -13,6 +13,7 @@ from typing import Any
 from zsim.kernel.time_units import Timeout
 
 from . import protocol as p
+from .limits import check_limits
 from .scenario import Scenario
 
 PATTERNS = {"zeros": p.PAT_ZEROS, "counter": p.PAT_COUNTER, "random": p.PAT_RANDOM,
@@ -236,6 +237,7 @@ def build_plan(sc: Scenario, tps: int, *, seed: int = 0,
                 "op": step["op"], "source": step["source"], "sink": step["sink"]}}))
     if hello:
         _check_capacity(plan, hello)
+        check_limits(cmds, hello)
     return plan
 
 

@@ -24,7 +24,9 @@ from zsim.topology.patterns import PAT_ZEROS as PAT_ZEROS
 from zsim.topology.patterns import PatternGen as PatternGen
 from zsim.topology.patterns import xorshift_state as xorshift_state
 
-PROTO_VERSION = 1
+PROTO_VERSION = 2           # HELLO's ``proto``: this host's newest protocol version
+PROTO_VERSIONS = (1, 2)     # the versions this host speaks (§12.9)
+FRAME_VERSION = 1           # the header's ``version`` byte (framing, unchanged since 1)
 HEADER_LEN = 8
 CRC_LEN = 4
 MIN_BODY = HEADER_LEN + CRC_LEN
@@ -134,7 +136,7 @@ class Frame:
     credit: int = 0
     flags: int = 0
     payload: bytes = b""
-    version: int = PROTO_VERSION
+    version: int = FRAME_VERSION
 
     @property
     def name(self) -> str:
@@ -174,7 +176,7 @@ def decode_body(body: bytes, max_frame: int = MAX_FRAME_LIMIT) -> Frame:
     if crc32(body[: n - CRC_LEN]) != crc:
         raise ProtocolError("CRC mismatch")
     version, typ, seq, ack, credit, flags = _HDR.unpack_from(body)
-    if version != PROTO_VERSION:
+    if version != FRAME_VERSION:
         raise ProtocolError(f"unknown protocol version {version}")
     return Frame(typ, seq, ack, credit, flags, bytes(body[HEADER_LEN: n - CRC_LEN]), version)
 
@@ -281,7 +283,7 @@ class FrameDecoder:
             st.bad_crc += 1
             st.bytes_discarded += len(chunk)
             return None
-        if body[0] != PROTO_VERSION:
+        if body[0] != FRAME_VERSION:
             st.bad_version += 1
             st.bytes_discarded += len(chunk)
             return None
@@ -337,6 +339,16 @@ _RESPONSES: dict[int, tuple] = {
     PING: (("ret", "i32"), ("data", "rest")),
 }
 
+#: Appended to the HELLO response from protocol version 2 on (the device's ``proto`` >= 2):
+#: the link rate and the limits CREATE_POOL, CREATE_QUEUE, CONNECT and FORWARD enforce.
+#: A field's largest value means "no limit of its own".
+HELLO_V2_FIELDS: tuple = (
+    ("link_baud", "u32"), ("pool_buf_size", "u16"), ("pool_buf_count", "u16"),
+    ("pool_user_data", "u8"), ("pool_total_bytes", "u32"), ("pool_total_bufs", "u32"),
+    ("queue_max_size", "u16"), ("queue_total_slots", "u32"), ("max_connections", "u16"),
+    ("max_header", "u8"))
+HELLO_RESP = HELLO | RESPONSE_BIT
+
 _REPORTS: dict[int, tuple] = {
     R_SEND: (("source", "u8"), ("ret", "i32"), ("len", "u32"), ("digest", "u32"),
              ("buf", "bufref")),
@@ -375,8 +387,11 @@ _SCRIPT_ARGS: dict[int, tuple[str, tuple]] = {
 _SCRIPT_OPS = {name: (op, fields) for op, (name, fields) in _SCRIPT_ARGS.items()}
 
 
-def schema(typ: int) -> tuple:
-    """The field list of a frame type's payload."""
+def schema(typ: int, proto: int = 1) -> tuple:
+    """The field list of a frame type's payload (a HELLO response's depends on its
+    ``proto``)."""
+    if typ == HELLO_RESP and proto >= 2:
+        return _RESPONSES[HELLO] + HELLO_V2_FIELDS
     if typ in _COMMANDS:
         return _COMMANDS[typ]
     if is_response(typ) and typ & ~RESPONSE_BIT in _COMMANDS:
@@ -452,7 +467,7 @@ def encode_payload(typ: int, fields: dict[str, Any] | None = None) -> bytes:
     """Pack ``fields`` by the schema of frame type ``typ``."""
     fields = fields or {}
     out = bytearray()
-    for name, kind in schema(typ):
+    for name, kind in schema(typ, _proto_of(typ, fields)):
         if name not in fields and kind not in ("rest", "senddata", "bufref"):
             raise ProtocolError(f"{type_name(typ)}: missing field {name!r}")
         _put(out, kind, fields.get(name), fields, name)
@@ -520,7 +535,20 @@ def decode_payload(typ: int, payload: bytes) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, kind in schema(typ):
         out[name] = r.get(kind, out)
+    if typ == HELLO_RESP and _proto_of(typ, out) >= 2:
+        for name, kind in HELLO_V2_FIELDS:
+            out[name] = r.get(kind, out)
     return out
+
+
+def _proto_of(typ: int, fields: dict[str, Any]) -> int:
+    """The protocol version a HELLO response's layout follows (1 for every other type)."""
+    if typ != HELLO_RESP:
+        return 1
+    try:
+        return int(fields.get("proto", 1))
+    except (TypeError, ValueError):
+        return 1
 
 
 _DEFAULTS = {"str": "", "bytes8": b"", "rest": b"", "senddata": b"", "text": ""}
@@ -530,7 +558,7 @@ def encode_filled(typ: int, fields: dict[str, Any]) -> bytes:
     """Like ``encode_payload``, with zero / empty values for missing fields (an error
     response still carries every field of its type)."""
     full = dict(fields)
-    for name, kind in schema(typ):
+    for name, kind in schema(typ, _proto_of(typ, fields)):
         if name not in full:
             full[name] = _DEFAULTS.get(kind, 0)
     return encode_payload(typ, full)

@@ -75,6 +75,7 @@ class SimBoard:
         self.board_id = self.k.board.identifier
         self.ticks_per_sec = self.k.ticks_per_sec
         self.ram_bytes = int(self.k.board.ram_kib) * 1024
+        self.link_baud = int(self.k.board.console_baud)
         self._reset_state(0, 3)
         self.k = None  # type: ignore[assignment]  # no scenario until RESET
 
@@ -105,11 +106,27 @@ class SimBoard:
         self._handled: dict[tuple[int, int], list[tuple[int, int, dict[str, int]]]] = {}
         self.error: str | None = None
 
-    def hello_fields(self) -> dict[str, Any]:
-        """The HELLO response fields (after ``ret``)."""
-        return {"proto": p.PROTO_VERSION, "ticks_per_sec": self.ticks_per_sec,
-                **CAPACITY, "features": p.FEAT_STATS | p.FEAT_RUNTIME | p.FEAT_NAMES
-                | p.FEAT_VIRTUAL, "board": self.board_id[:31], "build_id": self.build_id[:31]}
+    def hello_fields(self, proto: int = p.PROTO_VERSION) -> dict[str, Any]:
+        """The HELLO response fields (after ``ret``) in the layout of ``proto`` (1 or 2);
+        version 2 adds the link rate (the board profile's console baud, 0 for a pty) and
+        the limits of ``LIMITS`` and the board's RAM."""
+        out = {"proto": proto, "ticks_per_sec": self.ticks_per_sec,
+               **CAPACITY, "features": p.FEAT_STATS | p.FEAT_RUNTIME | p.FEAT_NAMES
+               | p.FEAT_VIRTUAL, "board": self.board_id[:31], "build_id": self.build_id[:31]}
+        if proto >= 2:
+            out.update(self.hello_limits())
+        return out
+
+    def hello_limits(self) -> dict[str, int]:
+        """The protocol version 2 HELLO fields: link rate and creation limits."""
+        buffers = min(LIMITS["buffers"], 0xFFFF)
+        return {"link_baud": self.link_baud, "pool_buf_size": 0xFFFF,
+                "pool_buf_count": buffers, "pool_user_data": 0xFF,
+                "pool_total_bytes": min(LIMITS["pool_bytes"], self.ram_bytes),
+                "pool_total_bufs": LIMITS["buffers"],
+                "queue_max_size": min(LIMITS["queue_slots"], 0xFFFF),
+                "queue_total_slots": LIMITS["queue_slots"], "max_connections": 0xFFFF,
+                "max_header": 0xFF}
 
     def clock(self) -> int:
         """The scenario clock (§10)."""
@@ -365,8 +382,9 @@ class SimBoard:
 
     def _execute(self, typ: int, f: dict[str, Any]) -> tuple[int, dict[str, Any], Any]:
         if typ == p.HELLO:
-            ret = 0 if f["proto"] == p.PROTO_VERSION else -p.EPROTONOSUPPORT
-            return ret, self.hello_fields(), None
+            if f["proto"] in p.PROTO_VERSIONS:
+                return 0, self.hello_fields(f["proto"]), None
+            return -p.EPROTONOSUPPORT, self.hello_fields(), None
         if typ == p.PING:
             return 0, {"data": f["data"]}, None
         if typ == p.RESET:

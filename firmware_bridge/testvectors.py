@@ -122,6 +122,20 @@ FRAME_CASES: list[tuple[str, int, int, int, int, dict[str, Any]]] = [
                                     "step": 3, "op": p.OP_CONNECT, "ret": -120}),
 ]
 
+# protocol version 2 (§12.9): HELLO asking for version 2, and its longer answer; the
+# version 1 pair above stays valid
+FRAME_CASES += [
+    ("hello_v2", p.HELLO, 0, 0, 0, {"proto": 2, "host_max_frame": 1024}),
+    ("hello_resp_v2", p.HELLO | p.RESPONSE_BIT, 0, 0, 4, {
+        "ret": 0, "proto": 2, "max_frame": 256, "rx_window": 4, "ticks_per_sec": 32768,
+        "max_pools": 8, "max_sources": 16, "max_sinks": 16, "max_queues": 8, "max_steps": 8,
+        "max_stimuli": 8, "max_script_steps": 64, "report_ring": 256, "features": 0x07,
+        "board": "nrf52840dk/nrf52840", "build_id": "v0.1.0-3-gabcdef",
+        "link_baud": 115200, "pool_buf_size": 512, "pool_buf_count": 16, "pool_user_data": 4,
+        "pool_total_bytes": 66048, "pool_total_bufs": 128, "queue_max_size": 16,
+        "queue_total_slots": 128, "max_connections": 32, "max_header": 16}),
+]
+
 
 def jsonable(value: Any) -> Any:
     """Bytes as hex strings, recursively."""

@@ -64,7 +64,7 @@ def test_handshake_over_tcp(tcp_board):
     server = tcp_board()
     with open_device(server.url, timeout=0.5) as dev:
         h = dev.hello
-        assert h["ret"] == 0 and h["proto"] == 1
+        assert h["ret"] == 0 and h["proto"] == p.PROTO_VERSION == 2
         assert h["board"] == "native_sim" and h["ticks_per_sec"] == 100
         assert h["features"] & p.FEAT_VIRTUAL and h["rx_window"] == 4
         assert dev.command(p.PING, {"data": b"\x00hi"})["data"] == b"\x00hi"

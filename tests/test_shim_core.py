@@ -121,7 +121,8 @@ def test_core_transmits_the_vector_frames(binaries):
         return bytes.fromhex(frames[name]["wire"])
 
     # command -> the vector of its response, byte for byte
-    expect = {"hello": "hello_resp", "reset": "resp_ok", "send_pattern": "resp_send",
+    expect = {"hello": "hello_resp", "hello_v2": "hello_resp_v2", "reset": "resp_ok",
+              "send_pattern": "resp_send",
               "process": "resp_process_eagain", "read_stats": "resp_read_stats",
               "read_uptime": "resp_read_uptime", "get_reports": "resp_get_reports",
               "ping": "resp_ping", "nak": "nak", "error_unknown": "error_unknown"}

@@ -61,6 +61,18 @@ BUILD_ASSERT(CONFIG_SHIM_POOL_USER_DATA_SIZE >= sizeof(uint32_t));
 #define SHIM_BOARD CONFIG_BOARD
 #endif
 
+/*
+ * The link rate HELLO states: CONFIG_SHIM_LINK_BAUD when set, else the UART node's
+ * current-speed; 0 on a pseudo-terminal (native_sim), which is not a real line.
+ */
+#if CONFIG_SHIM_LINK_BAUD > 0
+#define SHIM_LINK_BAUD CONFIG_SHIM_LINK_BAUD
+#elif defined(CONFIG_UART_NATIVE_PTY) || defined(CONFIG_UART_NATIVE_POSIX)
+#define SHIM_LINK_BAUD 0
+#else
+#define SHIM_LINK_BAUD DT_PROP_OR(SHIM_UART_NODE, current_speed, 0)
+#endif
+
 static const struct device *const uart = DEVICE_DT_GET(SHIM_UART_NODE);
 
 RING_BUF_DECLARE(rx_ring, CONFIG_SHIM_RX_BUF_SIZE);
@@ -986,6 +998,15 @@ int main(void)
 		.ticks_per_sec = CONFIG_SYS_CLOCK_TICKS_PER_SEC,
 		.features = SHIM_FEAT_STATS | SHIM_FEAT_RUNTIME |
 			    (IS_ENABLED(CONFIG_PACKET_IO_NAMES) ? SHIM_FEAT_NAMES : 0U),
+		.link_baud = SHIM_LINK_BAUD,
+		.pool_buf_size = CONFIG_SHIM_POOL_BUF_SIZE,
+		.pool_buf_count = CONFIG_SHIM_POOL_BUF_COUNT,
+		.pool_user_data = CONFIG_SHIM_POOL_USER_DATA_SIZE,
+		.pool_total_bytes = CONFIG_SHIM_MAX_POOLS * CONFIG_SHIM_POOL_BUF_COUNT *
+				    (CONFIG_SHIM_POOL_BUF_SIZE + CONFIG_SHIM_POOL_USER_DATA_SIZE),
+		.pool_total_bufs = CONFIG_SHIM_MAX_POOLS * CONFIG_SHIM_POOL_BUF_COUNT,
+		.queue_max_size = CONFIG_SHIM_QUEUE_MAX_EVENTS,
+		.queue_total_slots = CONFIG_SHIM_MAX_QUEUES * CONFIG_SHIM_QUEUE_MAX_EVENTS,
 	};
 	uint8_t chunk[64];
 	int32_t idle_ms = 1;

@@ -671,8 +671,13 @@ static void cmd_hello(struct cmd *c)
 	if (c->r->error) {
 		return;
 	}
-	c->ret = proto == SHIM_PROTO_VERSION ? 0 : -SHIM_EPROTONOSUPPORT;
-	shim_put_u8(c->w, SHIM_PROTO_VERSION);
+	if (proto >= SHIM_PROTO_MIN && proto <= SHIM_PROTO_VERSION) {
+		c->ret = 0;
+	} else {
+		c->ret = -SHIM_EPROTONOSUPPORT;
+		proto = SHIM_PROTO_VERSION;
+	}
+	shim_put_u8(c->w, proto);
 	shim_put_u16(c->w, SHIM_MAX_FRAME);
 	shim_put_u8(c->w, SHIM_RX_WINDOW);
 	shim_put_u32(c->w, core->info.ticks_per_sec);
@@ -687,6 +692,19 @@ static void cmd_hello(struct cmd *c)
 	shim_put_u8(c->w, core->info.features);
 	shim_put_str(c->w, core->info.board);
 	shim_put_str(c->w, core->info.build_id);
+	if (proto < 2U) {
+		return;
+	}
+	shim_put_u32(c->w, core->info.link_baud);
+	shim_put_u16(c->w, core->info.pool_buf_size);
+	shim_put_u16(c->w, core->info.pool_buf_count);
+	shim_put_u8(c->w, core->info.pool_user_data);
+	shim_put_u32(c->w, core->info.pool_total_bytes);
+	shim_put_u32(c->w, core->info.pool_total_bufs);
+	shim_put_u16(c->w, core->info.queue_max_size);
+	shim_put_u32(c->w, core->info.queue_total_slots);
+	shim_put_u16(c->w, SHIM_MAX_CONNECTIONS);
+	shim_put_u8(c->w, SHIM_MAX_HEADER);
 }
 
 static void cmd_reset(struct cmd *c)
@@ -740,6 +758,11 @@ static void cmd_create_pool(struct cmd *c)
 	if (c->ret == 0 && count == 0U) {
 		c->ret = -SHIM_EINVAL;
 	}
+	if (c->ret == 0 && (count > core->info.pool_buf_count ||
+			    size > core->info.pool_buf_size ||
+			    ud > core->info.pool_user_data)) {
+		c->ret = -SHIM_ENOMEM;
+	}
 	if (c->ret == 0) {
 		c->ret = core->plat->pool_create(core->ctx, id, count, size, ud, name);
 	}
@@ -787,6 +810,9 @@ static void cmd_create_queue(struct cmd *c)
 	c->ret = new_id(core, queue_ok(core, id), id, SHIM_MAX_QUEUES);
 	if (c->ret == 0 && def.size == 0U) {
 		c->ret = -SHIM_EINVAL;
+	}
+	if (c->ret == 0 && def.size > core->info.queue_max_size) {
+		c->ret = -SHIM_ENOMEM;
 	}
 	if (c->ret == 0) {
 		c->ret = core->plat->queue_create(core->ctx, id, &def);

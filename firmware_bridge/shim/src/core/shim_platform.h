@@ -119,6 +119,20 @@ struct shim_board_info {
 	uint32_t ticks_per_sec;
 	/* bit0 PACKET_IO_STATS, bit1 RUNTIME_OBSERVERS, bit2 NAMES, bit3 virtual */
 	uint8_t features;
+	/* UART rate in baud; 0 when the line is not a real one (a pseudo-terminal). */
+	uint32_t link_baud;
+	/*
+	 * Creation limits (protocol version 2): the core refuses CREATE_POOL and
+	 * CREATE_QUEUE over them with -ENOMEM before calling the platform, and states
+	 * them in HELLO. A field's largest value means no limit of its own.
+	 */
+	uint16_t pool_buf_size;
+	uint16_t pool_buf_count;
+	uint8_t pool_user_data;
+	uint32_t pool_total_bytes;
+	uint32_t pool_total_bufs;
+	uint16_t queue_max_size;
+	uint32_t queue_total_slots;
 };
 
 #endif /* SHIM_PLATFORM_H_ */

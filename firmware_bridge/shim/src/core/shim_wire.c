@@ -91,7 +91,7 @@ bool shim_frame_parse(const uint8_t *body, size_t len, struct shim_frame *frame)
 	if (shim_crc32(0, body, len - SHIM_CRC_LEN) != get_le32(body + len - SHIM_CRC_LEN)) {
 		return false;
 	}
-	if (body[0] != SHIM_PROTO_VERSION) {
+	if (body[0] != SHIM_FRAME_VERSION) {
 		return false;
 	}
 	frame->type = body[1];
@@ -112,7 +112,7 @@ size_t shim_frame_body(const struct shim_frame *frame, uint8_t *body, size_t cap
 	if (n + SHIM_CRC_LEN > cap) {
 		return 0;
 	}
-	body[0] = SHIM_PROTO_VERSION;
+	body[0] = SHIM_FRAME_VERSION;
 	body[1] = frame->type;
 	body[2] = (uint8_t)frame->seq;
 	body[3] = (uint8_t)(frame->seq >> 8);

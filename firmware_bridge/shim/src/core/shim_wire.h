@@ -14,7 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHIM_PROTO_VERSION 1U
+/* The header's version byte: the framing, unchanged since protocol version 1. */
+#define SHIM_FRAME_VERSION 1U
+/* HELLO's proto: the newest version spoken, and the oldest still answered. */
+#define SHIM_PROTO_VERSION 2U
+#define SHIM_PROTO_MIN 1U
 #define SHIM_HEADER_LEN 8U
 #define SHIM_CRC_LEN 4U
 #define SHIM_MIN_BODY (SHIM_HEADER_LEN + SHIM_CRC_LEN)

@@ -3,6 +3,13 @@
  * a pseudo-terminal it opens with --pty), packet_io emulated on the mini kernel.
  *
  *   shim_host [--pty] [--board NAME] [--ticks-per-sec N] [--cpu-hz N] [--build-id ID]
+ *             [--baud N] [--pool-buf-size N] [--pool-buf-count N] [--pool-user-data N]
+ *             [--queue-max-events N]
+ *
+ * --baud is the link rate HELLO states (default 0: a pseudo-terminal, not a real line);
+ * the others are the creation limits a Kconfig build takes from CONFIG_SHIM_POOL_BUF_SIZE,
+ * CONFIG_SHIM_POOL_BUF_COUNT, CONFIG_SHIM_POOL_USER_DATA_SIZE and
+ * CONFIG_SHIM_QUEUE_MAX_EVENTS (default: none beyond the protocol's field sizes).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -53,7 +60,31 @@ static int open_pty(int *keep_slave)
 static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s [--pty] [--board NAME] [--ticks-per-sec N] [--cpu-hz N] "
-			"[--build-id ID]\n", prog);
+			"[--build-id ID] [--baud N] [--pool-buf-size N] [--pool-buf-count N] "
+			"[--pool-user-data N] [--queue-max-events N]\n", prog);
+}
+
+/* A number option in 1..max (0..max for --baud); false if it is not one. */
+static bool number(const char *v, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (v == NULL || *v == '\0' || *v == '-') {
+		return false;
+	}
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max) {
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+static uint32_t clamp_u32(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
 int main(int argc, char **argv)
@@ -63,7 +94,12 @@ int main(int argc, char **argv)
 		.build_id = "shim-host",
 		.ticks_per_sec = 100,
 		.features = SHIM_FEAT_STATS | SHIM_FEAT_RUNTIME | SHIM_FEAT_NAMES,
+		.pool_buf_size = UINT16_MAX,
+		.pool_buf_count = UINT16_MAX,
+		.pool_user_data = UINT8_MAX,
+		.queue_max_size = UINT16_MAX,
 	};
+	unsigned long n;
 	bool pty = false;
 	int in_fd = STDIN_FILENO;
 	int slave = -1;
@@ -88,6 +124,22 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--build-id") == 0 && v != NULL) {
 			info.build_id = v;
 			i++;
+		} else if (strcmp(a, "--baud") == 0 && number(v, 0, UINT32_MAX, &n)) {
+			info.link_baud = (uint32_t)n;
+			i++;
+		} else if (strcmp(a, "--pool-buf-size") == 0 && number(v, 1, UINT16_MAX, &n)) {
+			info.pool_buf_size = (uint16_t)n;
+			i++;
+		} else if (strcmp(a, "--pool-buf-count") == 0 && number(v, 1, UINT16_MAX, &n)) {
+			info.pool_buf_count = (uint16_t)n;
+			i++;
+		} else if (strcmp(a, "--pool-user-data") == 0 && number(v, 4, UINT8_MAX, &n)) {
+			info.pool_user_data = (uint8_t)n;
+			i++;
+		} else if (strcmp(a, "--queue-max-events") == 0 &&
+			   number(v, 1, UINT16_MAX, &n)) {
+			info.queue_max_size = (uint16_t)n;
+			i++;
 		} else {
 			usage(argv[0]);
 			return 2;
@@ -97,6 +149,10 @@ int main(int argc, char **argv)
 		usage(argv[0]);
 		return 2;
 	}
+	info.pool_total_bufs = clamp_u32((uint64_t)SHIM_MAX_POOLS * info.pool_buf_count);
+	info.pool_total_bytes = clamp_u32((uint64_t)info.pool_total_bufs *
+					  (info.pool_buf_size + info.pool_user_data));
+	info.queue_total_slots = clamp_u32((uint64_t)SHIM_MAX_QUEUES * info.queue_max_size);
 	signal(SIGPIPE, SIG_IGN);
 	ctx.out_fd = STDOUT_FILENO;
 	if (pty) {

@@ -458,6 +458,15 @@ static void run_session(void)
 		.build_id = "v0.1.0-3-gabcdef",
 		.ticks_per_sec = 32768,
 		.features = SHIM_FEAT_STATS | SHIM_FEAT_RUNTIME | SHIM_FEAT_NAMES,
+		/* the limits of the vector hello_resp_v2 */
+		.link_baud = 115200,
+		.pool_buf_size = 512,
+		.pool_buf_count = 16,
+		.pool_user_data = 4,
+		.pool_total_bytes = 66048,
+		.pool_total_bufs = 128,
+		.queue_max_size = 16,
+		.queue_total_slots = 128,
 	};
 	static const char *const commands[] = {
 		"reset", "create_pool", "create_source", "create_queue", "create_queue_coop",
@@ -470,6 +479,7 @@ static void run_session(void)
 
 	shim_core_init(&core, &fake, NULL, &info);
 	feed("hello");
+	feed("hello_v2");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(commands[i], "create_sink_steps") == 0) {
 			/* objects the vector's steps refer to */
