@@ -11,10 +11,16 @@ files without source comments, -O1 where little time is spent, and translation a
 compilation spread over the cores, the largest module first.
 """
 
+import importlib.util
+import json
 import os
+import re
 import sys
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 # The modules on the hot paths, compiled, each with its optimisation level; everything else
 # stays plain Python. The -O2 ones hold nearly all the time spent in compiled code (perf, on
@@ -81,4 +87,65 @@ def ext_modules() -> list:
     return sorted(built, key=lambda ext: -os.path.getsize(ext.sources[0]))
 
 
-setup(ext_modules=ext_modules(), options={"build_ext": {"parallel": jobs()}})
+def build_info():
+    """zsim/build_info.py, loaded by path (importing zsim needs its dependencies)."""
+    spec = importlib.util.spec_from_file_location(
+        "zsim_build_info", os.path.join(HERE, "zsim", "build_info.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_failure(exc: Exception) -> str:
+    """A compile error in one line: the failing command and its status, or the message."""
+    text = str(exc).strip()
+    command = re.search(r"Command '\['([^']+)'.*exit status (\d+)", text, re.DOTALL)
+    if command:
+        return f"{command[1]} exited with status {command[2]}"
+    return (text.splitlines() or [type(exc).__name__])[-1][:200]
+
+
+class RecordedBuildExt(build_ext):
+    """build_ext that records each compiled module's source and binary hashes, or why its
+    build failed, in zsim/_build.json beside the binaries (zsim/build_info.py reads it)."""
+
+    def run(self) -> None:
+        self.failed: dict[str, str] = {}
+        super().run()
+        info = build_info()
+        dirs = [os.path.join(self.build_lib, "zsim")]
+        if self.inplace:
+            dirs.append(self.get_finalized_command("build_py").get_package_dir("zsim"))
+        for package_dir in dirs:
+            self.record(info, package_dir)
+
+    def build_extension(self, ext: Extension) -> None:
+        try:
+            super().build_extension(ext)
+        except Exception as exc:        # optional: build_ext warns and goes on
+            self.failed[ext.name] = build_failure(exc)
+            print(f"zsim: WARNING: compiling {ext.name} failed ({self.failed[ext.name]}); "
+                  "it will run as Python", file=sys.stderr)
+            raise
+
+    def record(self, info, package_dir: str) -> None:
+        """Merge this build's entries into ``package_dir``'s record."""
+        record = info.read_record(package_dir)
+        for ext in self.extensions:
+            filename = self.get_ext_filename(ext.name)
+            key = info.record_key(ext.name, filename)
+            binary = os.path.join(package_dir, *key.split("/"))
+            source = os.path.join(HERE, *ext.name.split(".")) + ".py"     # as installed
+            if ext.name in self.failed:
+                record[key] = {"failed": self.failed[ext.name]}
+            elif os.path.isfile(binary) and os.path.isfile(source):
+                record[key] = {"source": info.source_digest(source, os.path.join(HERE, "zsim")),
+                               "binary": info.file_digest(binary)}
+        os.makedirs(package_dir, exist_ok=True)
+        with open(os.path.join(package_dir, info.RECORD), "w", encoding="utf-8") as f:
+            json.dump(record, f, indent=1, sort_keys=True)
+            f.write("\n")
+
+
+setup(ext_modules=ext_modules(), cmdclass={"build_ext": RecordedBuildExt},
+      options={"build_ext": {"parallel": jobs()}})

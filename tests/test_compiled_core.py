@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 import pytest
@@ -276,9 +278,13 @@ def first_difference(a: list[str], b: list[str]) -> str:
 
 
 def test_compiled_flag_matches_the_loaded_core(tmp_path: Path) -> None:
-    """``zsim.COMPILED`` says whether ``zsim.kernel.core`` came from a ``.so``; with
+    """``zsim.COMPILED`` says whether every hot module came from a compiled binary; with
     ``ZSIM_PURE_PYTHON=1`` it is False and every hot module loads from its ``.py``."""
-    assert zsim.COMPILED is (not zsim.kernel.core.__file__.endswith(".py"))
+    import importlib
+
+    loaded = [not importlib.import_module(m).__file__.endswith(".py") for m in HOT_MODULES]
+    assert zsim.COMPILED is all(loaded)
+    assert list(HOT_MODULES) == list(zsim.build_info.HOT_MODULES)
     script = textwrap.dedent(f"""\
         import importlib
         import json
@@ -293,29 +299,71 @@ def test_compiled_flag_matches_the_loaded_core(tmp_path: Path) -> None:
         assert file.endswith(".py"), f"{name} loaded from {file} with ZSIM_PURE_PYTHON=1"
         assert file.endswith(os.path.join(*name.split(".")) + ".py"), file
     default = json.loads(run_script(tmp_path, script, [], pure=False))
-    core = default["files"]["zsim.kernel.core"]
-    assert default["compiled"] is (not core.endswith(".py"))
+    assert default["compiled"] is all(not f.endswith(".py") for f in default["files"].values())
 
 
 def test_hot_modules_are_compiled_together_and_up_to_date() -> None:
-    """setup.py compiles exactly the hot modules; an install compiled all of them or none
-    (a module whose build failed would run from its source unnoticed), and no compiled
-    module is older than its source (a stale build: ``pip install -e .`` rebuilds it)."""
+    """An install compiled all the hot modules or none (a module whose build failed would
+    run from its source), and every compiled module beside the sources matches them (a
+    stale build runs as Python: ``pip install -e .`` rebuilds it)."""
     import importlib
-    import re
 
-    listed = re.findall(r'"(zsim/[\w/]+)\.py"', (ROOT / "setup.py").read_text())
-    assert sorted(p.replace("/", ".") for p in listed) == sorted(HOT_MODULES)
-    modules = [importlib.import_module(m) for m in HOT_MODULES]
-    compiled = {m.__name__: not m.__file__.endswith(".py") for m in modules}
-    assert len(set(compiled.values())) == 1, f"partly compiled: {compiled}"
-    for m in modules:
-        if compiled[m.__name__]:
-            source = ROOT / (m.__name__.replace(".", "/") + ".py")
-            pxd = source.with_suffix(".pxd")
-            built = Path(m.__file__).stat().st_mtime
-            assert built >= source.stat().st_mtime, f"{m.__file__} is older than {source}"
-            assert built >= pxd.stat().st_mtime, f"{m.__file__} is older than {pxd}"
+    status = zsim.build_info.status()
+    modules = {m: importlib.import_module(m) for m in HOT_MODULES}
+    for name, module in modules.items():
+        compiled = not module.__file__.endswith(".py")
+        assert compiled is (status[name] == "compiled"), f"{name}: {module.__file__}"
+        base = Path(module.__file__).parent / name.rsplit(".", 1)[1]
+        binaries = [s for s in EXTENSION_SUFFIXES if Path(str(base) + s).is_file()]
+        assert compiled or not binaries or zsim.build_info.pure_requested(), \
+            f"stale build: {name} runs as Python: {status[name]}"
+    assert len(set(status.values())) == 1, f"partly compiled: {status}"
+
+
+def test_stale_module_runs_from_its_source(tmp_path: Path) -> None:
+    """A copy of the installed package with one compiled module's source edited after the
+    build: that module and the compiled ones that use its types run as Python, the rest
+    compiled, the sample still runs, and ``zsim --version`` says so."""
+    if not zsim.COMPILED:
+        pytest.skip("the core is not compiled")
+    copy = tmp_path / "site" / "zsim"
+    shutil.copytree(Path(zsim.__file__).parent, copy,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.c"))
+    if (ROOT / "board_profiles").is_dir():            # an editable install's profiles
+        shutil.copytree(ROOT / "board_profiles", copy.parent / "board_profiles")
+    with open(copy / "net_buf.py", "a") as f:
+        f.write("\n# edited after the build\n")
+    script = textwrap.dedent(f"""\
+        import importlib, json, sys
+        import zsim
+        from zsim.cli import main
+        files = {{m: importlib.import_module(m).__file__ for m in {HOT_MODULES!r}}}
+        print(json.dumps(files))
+        from zsim.model import load_model
+        k = zsim.Kernel(board="native_sim")
+        load_model({str(SAMPLE_DIR)!r}).main(k)
+        print("result", repr(k.run(zsim.K_SECONDS(1))))
+        main(["--version"])
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "ZSIM_PURE_PYTHON"}
+    env["PYTHONPATH"] = str(copy.parent)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.splitlines()
+    files = json.loads(out[0])
+    python = {"zsim.net_buf", "zsim.packet_io.queue", "zsim.packet_io.source"}
+    for name, file in files.items():
+        assert file.startswith(str(copy)), file
+        assert file.endswith(".py") is (name in python), f"{name}: {file}"
+    assert out[1].startswith("result ")
+    version = out[2:]
+    assert version[0] == f"zsim {zsim.__version__} (partly compiled core (7 of 10 modules))"
+    assert any(line.startswith("pure Python: zsim.net_buf (net_buf.")
+               and line.endswith("was built from other sources: rebuild it)")
+               for line in version), version
+    assert any(line.startswith("pure Python: zsim.packet_io.queue, zsim.packet_io.source")
+               and "it uses zsim.net_buf" in line for line in version), version
 
 
 @pytest.mark.parametrize("board", ["native_sim", "nrf52840dk/nrf52840"])
@@ -383,8 +431,9 @@ def test_alloc_site_names_the_calling_line_in_both_modes(tmp_path: Path) -> None
                 f"{name}: reported {file}:{line} in {func}()"
 
 
-def test_version_names_the_core(tmp_path: Path) -> None:
-    """``zsim --version`` says which core runs: compiled, or the sources."""
+def test_version_names_the_core_and_the_compiled_modules(tmp_path: Path) -> None:
+    """``zsim --version`` says which core runs (compiled, partly compiled or the sources)
+    and lists the compiled modules and why any other runs as Python."""
     env = {k: v for k, v in os.environ.items() if k != "ZSIM_PURE_PYTHON"}
     outs = {}
     for pure in (False, True):
@@ -392,7 +441,19 @@ def test_version_names_the_core(tmp_path: Path) -> None:
         proc = subprocess.run([sys.executable, "-m", "zsim", "--version"], cwd=tmp_path,
                               env=run_env, capture_output=True, text=True, timeout=TIMEOUT)
         assert proc.returncode == 0, proc.stderr
-        outs[pure] = proc.stdout.strip()
-    assert outs[True].endswith("(pure-Python core)")
-    expected = "(compiled core)" if zsim.COMPILED else "(pure-Python core)"
-    assert outs[False].startswith(f"zsim {zsim.__version__} ") and outs[False].endswith(expected)
+        outs[pure] = proc.stdout.splitlines()
+    assert outs[True] == [
+        f"zsim {zsim.__version__} (pure-Python core)", "compiled: none",
+        f"pure Python: {', '.join(HOT_MODULES)} (ZSIM_PURE_PYTHON=1)"]
+    proc = subprocess.run([sys.executable, "-c", "import json, zsim; print(json.dumps("
+                           "[zsim.COMPILED, zsim.build_info.status()]))"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=TIMEOUT, check=True)
+    all_compiled, status = json.loads(proc.stdout)
+    compiled = [m for m in HOT_MODULES if status[m] == "compiled"]
+    expected = ("(compiled core)" if all_compiled else
+                "(pure-Python core)" if not compiled else
+                f"(partly compiled core ({len(compiled)} of {len(HOT_MODULES)} modules))")
+    assert outs[False][0] == f"zsim {zsim.__version__} {expected}"
+    assert outs[False][1] == f"compiled: {', '.join(compiled) or 'none'}"
+    if all_compiled:
+        assert len(outs[False]) == 2

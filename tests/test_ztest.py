@@ -436,6 +436,34 @@ def test_assertions_outside_a_run_raise():
     assert ztest.zassert_equal(3, 3) is True
 
 
+@pytest.fixture
+def line_only(monkeypatch):
+    """Messages built as on Python 3.10: from line numbers, without column positions."""
+    monkeypatch.setattr(ztest, "_call_by_position", lambda frame: None)
+    monkeypatch.setattr(ztest, "_ARGS_CACHE", {})
+
+
+def test_messages_from_line_numbers_quote_the_expressions(line_only):
+    x = 3
+    with pytest.raises(ztest.ZtestFailure, match=r": \(x \+ 1 not equal to 5\) got 4$"):
+        ztest.zassert_equal(x + 1, 5, "got %d", x + 1)
+    with pytest.raises(ztest.ZtestFailure, match=r": len\(\[x\]\) == 2 is false$"):
+        ztest.zassert_true(
+            len([x]) == 2,
+        )
+    with pytest.raises(ztest.ZtestFailure, match=r": x is not NULL$"):
+        ztest.zassert_is_null(x) if x else ztest.zassert_true(x)
+
+
+def test_messages_from_line_numbers_fall_back_when_ambiguous(line_only):
+    x = 3
+    with pytest.raises(ztest.ZtestFailure, match=r": a not equal to b$"):
+        ztest.zassert_equal(x, x), ztest.zassert_equal(x, 4)   # two calls on one line
+    eq = ztest.zassert_equal
+    with pytest.raises(ztest.ZtestFailure, match=r": a not equal to b$"):
+        eq(x, 4)                                        # no call named zassert_equal
+
+
 def test_run_all_from_a_thread(kernel):
     k = kernel({"ZTEST": True})
     s = ztest.Suite("inline")

@@ -4,10 +4,11 @@
 ``zsim.packet_io`` hold the buffer pools and the packet distribution framework.
 
 The kernel, net_buf and packet_io hot paths run compiled when the install built them
-(``zsim.COMPILED``); ``ZSIM_PURE_PYTHON=1`` runs the same modules from their sources.
+(``zsim.COMPILED``, ``zsim.build_info``); ``ZSIM_PURE_PYTHON=1`` runs the same modules from
+their sources.
 """
 
-from . import _pure, errno  # noqa: F401 - _pure first: ZSIM_PURE_PYTHON's source finder
+from . import _pure, build_info, errno  # noqa: F401 - _pure first: it chooses compiled or .py
 from .errors import (
     BoardError,
     ConfigError,
@@ -47,11 +48,10 @@ from .kernel import (
     WorkDelayable,
     WorkQueue,
 )
-from .kernel import core as _core
 from .net_buf import NetBuf, NetBufPool
 
-COMPILED: bool = not _core.__file__.endswith(".py")
-"""True when the kernel core runs compiled (Cython), False when it runs from its sources."""
+COMPILED: bool = build_info.all_compiled()
+"""True when every hot module runs compiled (Cython); ``build_info.status()`` tells each."""
 
 __version__ = "0.1.0"
 

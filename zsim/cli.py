@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
-from . import COMPILED, __version__
+from . import __version__, build_info
 from .errors import ZsimError
 
 _BUILTIN = ("zsim.commands.run", "zsim.commands.boards", "zsim.commands.sweep")
@@ -22,8 +22,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser; given ``argv``, only the command it names is loaded (a command's
     imports are its own: ``zsim run`` does not pay for the bridge or twister)."""
     p = argparse.ArgumentParser(prog="zsim", description="Simulate Zephyr packet_io firmware.")
-    core = "compiled core" if COMPILED else "pure-Python core"
-    p.add_argument("--version", action="version", version=f"zsim {__version__} ({core})")
+    p.add_argument("--version", action=_Version, nargs=0,
+                   help="show the version and which modules run compiled, then exit")
     sub = p.add_subparsers(dest="command", required=True)
     wanted = _command_name(argv)
     builtin = {m.rsplit(".", 1)[1]: m for m in _BUILTIN}
@@ -42,6 +42,16 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         if mod not in registered and (wanted is None or mod.endswith("." + wanted)):
             __import__(mod, fromlist=["register"]).register(sub)
     return p
+
+
+class _Version(argparse.Action):
+    """``--version``: the version and the core, then which hot modules run compiled."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        lines = [f"zsim {__version__} ({build_info.core_summary()})", *build_info.report()]
+        print("\n".join(lines))
+        parser.exit()
 
 
 def _command_name(argv: Sequence[str] | None) -> str | None:

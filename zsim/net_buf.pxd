@@ -10,7 +10,11 @@ from zsim.kernel.wait_q cimport WaitQ
 cdef extern from *:
     """
     /* The running Python frame: compiled code has none of its own, so this is the frame
-       that called into the compiled core (what sys._getframe(1) is from the sources). */
+       that called into the compiled core (what sys._getframe(1) is from the sources).
+       Before 3.11 the frame's fields are in frameobject.h. */
+    #if PY_VERSION_HEX < 0x030B0000
+    #include <frameobject.h>
+    #endif
     static CYTHON_INLINE PyObject *zsim_frame_code(void)
     {
         PyFrameObject *f = PyEval_GetFrame();

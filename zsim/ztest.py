@@ -530,32 +530,61 @@ def _func_name(run: ZtestRun | None, code: Any, default: str) -> str:
 
 
 _ARGS_CACHE: dict[tuple[Any, int], list[str]] = {}
+_TREES: dict[tuple[str, int], ast.Module | None] = {}
 
 
-def _arg_texts(frame: Any) -> list[str]:
+def _arg_texts(frame: Any, callee: str) -> list[str]:
     """The source text of the arguments of the call being made in ``frame`` (#cond)."""
     key = (frame.f_code, frame.f_lasti)
     if key in _ARGS_CACHE:
         return _ARGS_CACHE[key]
-    texts: list[str] = []
     try:
-        positions = list(frame.f_code.co_positions())[frame.f_lasti // 2]
-        lineno, end_lineno, col, end_col = positions
-        if None not in positions:
-            lines = [linecache.getline(frame.f_code.co_filename, n)
-                     for n in range(lineno, end_lineno + 1)]
-            if len(lines) == 1:
-                src = lines[0].encode()[col:end_col].decode()
-            else:
-                src = (lines[0].encode()[col:].decode() + "".join(lines[1:-1])
-                       + lines[-1].encode()[:end_col].decode())
-            node = ast.parse(src.strip(), mode="eval").body
-            if isinstance(node, ast.Call):
-                texts = [ast.unparse(a) for a in node.args]
+        node = _call_by_position(frame) or _call_on_line(frame, callee)
+        texts = [ast.unparse(a) for a in node.args] if node is not None else []
     except (AttributeError, IndexError, SyntaxError, ValueError, TypeError):
         texts = []
     _ARGS_CACHE[key] = texts
     return texts
+
+
+def _call_by_position(frame: Any) -> ast.Call | None:
+    """The call at the frame's instruction, from its exact source span (``co_positions``,
+    Python 3.11 and newer, unless ``-X no_debug_ranges``)."""
+    if not hasattr(frame.f_code, "co_positions"):
+        return None
+    positions = list(frame.f_code.co_positions())[frame.f_lasti // 2]
+    lineno, end_lineno, col, end_col = positions
+    if None in positions:
+        return None
+    lines = [linecache.getline(frame.f_code.co_filename, n) for n in range(lineno, end_lineno + 1)]
+    if len(lines) == 1:
+        src = lines[0].encode()[col:end_col].decode()
+    else:
+        src = (lines[0].encode()[col:].decode() + "".join(lines[1:-1])
+               + lines[-1].encode()[:end_col].decode())
+    node = ast.parse(src.strip(), mode="eval").body
+    return node if isinstance(node, ast.Call) else None
+
+
+def _call_on_line(frame: Any, callee: str) -> ast.Call | None:
+    """Without column positions (Python 3.10): the one call of a function named ``callee``
+    spanning the frame's line in its parsed file; None when there is none or several."""
+    filename = frame.f_code.co_filename
+    source = "".join(linecache.getlines(filename))
+    key = (filename, hash(source))
+    if key not in _TREES:
+        try:
+            _TREES[key] = ast.parse(source) if source else None
+        except (SyntaxError, ValueError):
+            _TREES[key] = None
+    tree = _TREES[key]
+    if tree is None:
+        return None
+    line = frame.f_lineno
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+             and n.lineno <= line <= (n.end_lineno or n.lineno)
+             and (getattr(n.func, "id", None) or getattr(n.func, "attr", None)) == callee]
+    return calls[0] if len(calls) == 1 else None
 
 
 def _check(ok: bool, kind: str, default: str, names: tuple[int, ...], fallback: tuple[str, ...],
@@ -563,7 +592,7 @@ def _check(ok: bool, kind: str, default: str, names: tuple[int, ...], fallback: 
     if ok:
         return True
     frame = sys._getframe(2)
-    texts = _arg_texts(frame)
+    texts = _arg_texts(frame, sys._getframe(1).f_code.co_name)
     parts = [texts[i] if i < len(texts) else fallback[j] for j, i in enumerate(names)]
     default_msg = default.format(*parts)
     run = _active()

@@ -4,6 +4,7 @@ distributed cluster. Both give each finished row to ``on_row`` as it arrives and
 
 from __future__ import annotations
 
+import asyncio
 import json
 import multiprocessing
 import os
@@ -173,7 +174,7 @@ class DaskRunner:
                 try:
                     done, _ = dask_wait(list(futures), timeout=POLL_S,
                                         return_when="FIRST_COMPLETED")
-                except TimeoutError:
+                except (TimeoutError, asyncio.TimeoutError):  # one class from 3.11 on
                     done = set()
                 patience = max(_limit(s) for s in futures.values()) if futures else GRACE_S
                 if not done:
