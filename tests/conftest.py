@@ -10,6 +10,27 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+SHIM_SRC = ROOT / "firmware_bridge" / "shim" / "src"
+SHIM_HOST_SOURCES = [SHIM_SRC / "core" / "shim_wire.c", SHIM_SRC / "core" / "shim_core.c",
+                     SHIM_SRC / "host" / "mini_kernel.c", SHIM_SRC / "host" / "mini_packet_io.c",
+                     SHIM_SRC / "host" / "host_main.c"]
+
+
+@pytest.fixture(scope="session")
+def shim_host_exe(tmp_path_factory) -> Path:
+    """The firmware shim's host build (``shim_host``), compiled once with the system's C
+    compiler (warnings are errors); skipped without one."""
+    import shutil
+
+    cc = next((c for c in ("cc", "gcc", "clang") if shutil.which(c)), None)
+    if cc is None:
+        pytest.skip("no C compiler (cc) on this machine")
+    exe = tmp_path_factory.mktemp("shim") / "shim_host"
+    cmd = [cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-O1",
+           *map(str, SHIM_HOST_SOURCES), "-o", str(exe)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return exe
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import subprocess
 import tty
 from pathlib import Path
@@ -27,10 +26,6 @@ from firmware_bridge.virtual_board import TcpServer, VirtualBoard, start_in_thre
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "basic_packet_routing" / "topology.yaml"
 BASIC = ROOT / "tests" / "data" / "bridge_basic"
-SRC = ROOT / "firmware_bridge" / "shim" / "src"
-SOURCES = [SRC / "core" / "shim_wire.c", SRC / "core" / "shim_core.c",
-           SRC / "host" / "mini_kernel.c", SRC / "host" / "mini_packet_io.c",
-           SRC / "host" / "host_main.c"]
 
 FAST = """\
 version: 1
@@ -46,19 +41,6 @@ connections: [[src, a], [src, b], [src, c]]
 stimuli:
   - periodic: {source: src, pool: pool, every: 1ms, size: 8, pattern: zeros}
 """
-
-
-@pytest.fixture(scope="module")
-def shim_host_exe(tmp_path_factory) -> Path:
-    cc = next((c for c in ("cc", "gcc", "clang") if shutil.which(c)), None)
-    if cc is None:
-        pytest.skip("no C compiler (cc) on this machine")
-    exe = tmp_path_factory.mktemp("shim") / "shim_host"
-    cmd = [cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", *map(str, SOURCES),
-           "-o", str(exe)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    return exe
 
 
 @pytest.fixture

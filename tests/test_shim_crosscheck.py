@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import tty
 from pathlib import Path
@@ -17,10 +16,6 @@ import pytest
 from firmware_bridge import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-SRC = ROOT / "firmware_bridge" / "shim" / "src"
-SOURCES = [SRC / "core" / "shim_wire.c", SRC / "core" / "shim_core.c",
-           SRC / "host" / "mini_kernel.c", SRC / "host" / "mini_packet_io.c",
-           SRC / "host" / "host_main.c"]
 SCENARIOS = [
     (str(ROOT / "examples" / "basic_packet_routing" / "topology.yaml"), "3s"),
     (str(ROOT / "tests" / "data" / "bridge_blocking"), "2s"),
@@ -29,16 +24,9 @@ SCENARIOS = [
 
 
 @pytest.fixture(scope="module")
-def shim_host(tmp_path_factory):
+def shim_host(shim_host_exe):
     """One ``shim_host`` behind a pseudo-terminal for the whole module; always killed."""
-    cc = next((c for c in ("cc", "gcc", "clang") if shutil.which(c)), None)
-    if cc is None:
-        pytest.skip("no C compiler (cc) on this machine")
-    exe = tmp_path_factory.mktemp("shim") / "shim_host"
-    cmd = [cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", *map(str, SOURCES),
-           "-o", str(exe)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
+    exe = shim_host_exe
     master, slave = os.openpty()
     tty.setraw(slave)
     proc = subprocess.Popen([str(exe)], stdin=master, stdout=master,
