@@ -13,8 +13,7 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
-                if hasattr(signal, name))
+from zsim.run_guard import SIGNALS, signal_name
 
 
 class Interrupted(BaseException):
@@ -22,10 +21,7 @@ class Interrupted(BaseException):
 
     def __init__(self, signum: int) -> None:
         self.signum = signum
-        try:
-            self.name = signal.Signals(signum).name
-        except ValueError:
-            self.name = f"signal {signum}"
+        self.name = signal_name(signum)
         super().__init__(f"interrupted by {self.name}")
 
     @property

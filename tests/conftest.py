@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -75,3 +76,47 @@ def serve():
                 proc.wait()
             for stream in (proc.stdout, proc.stderr):
                 stream.close()
+
+
+@pytest.fixture
+def served():
+    """Runs virtual board servers in threads: ``served(server)`` starts one and returns it;
+    every one is stopped at the end of the test."""
+    from firmware_bridge.virtual_board import start_in_thread
+
+    running = []
+
+    def start(server):
+        running.append((server, start_in_thread(server)))
+        return server
+    try:
+        yield start
+    finally:
+        for server, thread in running:
+            server.close()
+            thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def program_on_pty(argv: list[str]):
+    """Run ``argv`` with a raw pseudo-terminal as its stdin and stdout; yields the terminal's
+    path for the host side; the program is always killed."""
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    proc = subprocess.Popen(argv, stdin=master, stdout=master, stderr=subprocess.DEVNULL,
+                            close_fds=True)
+    os.close(master)
+    try:
+        yield os.ttyname(slave)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        os.close(slave)
+
+
+@pytest.fixture(scope="session")
+def on_pty():
+    """``with on_pty(argv) as tty_path:``: a program behind a pseudo-terminal."""
+    return program_on_pty

@@ -25,39 +25,17 @@ SCENARIO = Path(__file__).parent / "data" / "bridge_basic"
 
 
 @pytest.fixture
-def tcp_board():
+def tcp_board(served):
     """A virtual board on a loopback port, in a thread; always stopped."""
-    servers = []
-
     def make(**kw):
         faults = kw.pop("faults", None)
-        server = TcpServer(VirtualBoard("native_sim", faults=faults, **kw))
-        thread = start_in_thread(server)
-        servers.append((server, thread))
-        return server
-    try:
-        yield make
-    finally:
-        for server, thread in servers:
-            server.close()
-            thread.join(timeout=5)
+        return served(TcpServer(VirtualBoard("native_sim", faults=faults, **kw)))
+    return make
 
 
 @pytest.fixture
-def pty_board():
-    servers = []
-
-    def make(**kw):
-        server = PtyServer(VirtualBoard("native_sim", **kw))
-        thread = start_in_thread(server)
-        servers.append((server, thread))
-        return server
-    try:
-        yield make
-    finally:
-        for server, thread in servers:
-            server.close()
-            thread.join(timeout=5)
+def pty_board(served):
+    return lambda **kw: served(PtyServer(VirtualBoard("native_sim", **kw)))
 
 
 def test_handshake_over_tcp(tcp_board):

@@ -5,9 +5,6 @@ still talks to a device of version 1."""
 from __future__ import annotations
 
 import errno
-import os
-import subprocess
-import tty
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +18,7 @@ from firmware_bridge.limits import LimitError, check_limits, estimate_report_rat
 from firmware_bridge.plan import build_plan
 from firmware_bridge.scenario import load_scenario
 from firmware_bridge.simboard import SimBoard
-from firmware_bridge.virtual_board import TcpServer, VirtualBoard, start_in_thread
+from firmware_bridge.virtual_board import TcpServer, VirtualBoard
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "basic_packet_routing" / "topology.yaml"
@@ -44,41 +41,21 @@ stimuli:
 
 
 @pytest.fixture
-def shim_host(shim_host_exe):
+def shim_host(shim_host_exe, on_pty):
     """``shim_host`` with a Kconfig-like 256-byte, 16-buffer pool limit behind a pty."""
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    proc = subprocess.Popen([str(shim_host_exe), "--baud", "115200", "--pool-buf-size", "256",
-                             "--pool-buf-count", "16", "--queue-max-events", "16"],
-                            stdin=master, stdout=master, stderr=subprocess.DEVNULL,
-                            close_fds=True)
-    os.close(master)
-    try:
-        yield os.ttyname(slave)
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
-        os.close(slave)
+    with on_pty([str(shim_host_exe), "--baud", "115200", "--pool-buf-size", "256",
+                 "--pool-buf-count", "16", "--queue-max-events", "16"]) as tty_path:
+        yield tty_path
 
 
 @pytest.fixture
-def board():
+def board(served):
     """A virtual board of a given profile on a loopback port; always stopped."""
-    servers = []
-
     def make(profile: str = "native_sim", vb: VirtualBoard | None = None) -> tuple[str,
                                                                                  VirtualBoard]:
         vb = vb or VirtualBoard(profile)
-        server = TcpServer(vb)
-        servers.append((server, start_in_thread(server)))
-        return server.url, vb
-
-    try:
-        yield make
-    finally:
-        for server, thread in servers:
-            server.close()
-            thread.join(timeout=5)
+        return served(TcpServer(vb)).url, vb
+    return make
 
 
 @pytest.fixture

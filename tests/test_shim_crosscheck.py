@@ -6,9 +6,6 @@ runtime connect/disconnect, pool exhaustion)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import tty
 from pathlib import Path
 
 import pytest
@@ -24,20 +21,10 @@ SCENARIOS = [
 
 
 @pytest.fixture(scope="module")
-def shim_host(shim_host_exe):
+def shim_host(shim_host_exe, on_pty):
     """One ``shim_host`` behind a pseudo-terminal for the whole module; always killed."""
-    exe = shim_host_exe
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    proc = subprocess.Popen([str(exe)], stdin=master, stdout=master,
-                            stderr=subprocess.DEVNULL, close_fds=True)
-    os.close(master)
-    try:
-        yield os.ttyname(slave)
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
-        os.close(slave)
+    with on_pty([str(shim_host_exe)]) as tty_path:
+        yield tty_path
 
 
 def _crosscheck(device: str, scenario: str, duration: str, capsys) -> dict:

@@ -13,7 +13,7 @@ from firmware_bridge.driver import open_device
 from firmware_bridge.executor import BridgeSimExecutor, DeviceExecutor
 from firmware_bridge.report_ring import ReportRing
 from firmware_bridge.simboard import LIMITS
-from firmware_bridge.virtual_board import TcpServer, VirtualBoard, start_in_thread
+from firmware_bridge.virtual_board import TcpServer, VirtualBoard
 from zsim import errno
 from zsim.kernel.time_units import K_MSEC
 
@@ -46,19 +46,8 @@ class Client:
 
 
 @pytest.fixture
-def tcp_server():
-    servers = []
-
-    def make(vb: VirtualBoard, **kw) -> TcpServer:
-        server = TcpServer(vb, **kw)
-        servers.append((server, start_in_thread(server)))
-        return server
-    try:
-        yield make
-    finally:
-        for server, thread in servers:
-            server.close()
-            thread.join(timeout=5)
+def tcp_server(served):
+    return lambda vb, **kw: served(TcpServer(vb, **kw))
 
 
 def test_huge_pool_is_refused_without_allocating():

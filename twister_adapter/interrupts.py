@@ -14,8 +14,8 @@ import threading
 from collections.abc import Iterator
 from types import FrameType, TracebackType
 
-STOP_SIGNALS: tuple[int, ...] = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+from zsim.run_guard import SIGNALS as STOP_SIGNALS
+from zsim.run_guard import signal_name
 
 
 class Abort(BaseException):
@@ -24,14 +24,6 @@ class Abort(BaseException):
     def __init__(self, signum: int) -> None:
         super().__init__(f"interrupted by {signal_name(signum)}")
         self.signum = signum
-
-
-def signal_name(signum: int) -> str:
-    """``SIGINT`` for 2, and so on."""
-    try:
-        return signal.Signals(signum).name
-    except ValueError:
-        return f"signal {signum}"
 
 
 class StopSignals:

@@ -28,6 +28,7 @@ _PACKAGE = str(Path(__file__).resolve().parent)
 
 
 def signal_name(signum: int) -> str:
+    """``SIGINT`` for 2, and so on."""
     try:
         return signal.Signals(signum).name
     except ValueError:

@@ -55,29 +55,10 @@ def summarize(k: Kernel) -> dict[str, Any]:
 
         out["latency"] = latency_of_sinks(
             (o for o in k.objects if isinstance(o, PacketSink)), k.units_per_sec)
-    flight = in_flight_now(k)
+    flight = in_flight(k)
     held, out["leaks"], out["in_flight"] = out["leaks"], [], []
     for b in held:
         out["in_flight" if (b["pool"], int(b["buf"][1:])) in flight else "leaks"].append(b)
-    return out
-
-
-def in_flight_now(k: Kernel) -> set[tuple[str, int]]:
-    """``(pool, index)`` of the buffers of packets in flight when the run stopped: events
-    waiting in a packet event queue, and the event whose handler a thread is running (with
-    every fragment chained to them). Such buffers are held by packet_io, not leaked."""
-    from .packet_io import PacketEventQueue
-
-    events = [t.handling for t in k.threads if t.handling is not None]
-    for obj in k.objects:
-        if isinstance(obj, PacketEventQueue):
-            events.extend(obj.msgq.messages())
-    out: set[tuple[str, int]] = set()
-    for ev in events:
-        buf = ev[1] if isinstance(ev, tuple) and len(ev) > 1 else None
-        while buf is not None and getattr(buf, "pool", None) is not None:
-            out.add((buf.pool.name, buf.index))
-            buf = buf.frags
     return out
 
 
@@ -159,23 +140,20 @@ def latency_table(events: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, fl
 
 
 # -------------------------------------------------------------------------- in flight
-def in_flight(k: Kernel, events: Iterable[Mapping[str, Any]]) -> set[tuple[str, int]]:
-    """``(pool, index)`` of the buffers still held at the end that belong to a packet in
-    flight: enqueued on a queued sink (``enqueue``) and not handled yet (``handle``), with
-    every fragment chained to it. Such a buffer is waiting in a queue or being handled when
-    the run stops; it is not a leak."""
-    pending: dict[str, int] = {}
-    for ev in events:
-        kind = ev.get("type")
-        if kind == "enqueue":
-            pending[ev["buf"]] = pending.get(ev["buf"], 0) + 1
-        elif kind == "handle" and pending.get(ev.get("buf"), 0) > 0:
-            pending[ev["buf"]] -= 1
-    held = {buf.trace_id: buf for buf in k.leaks()}
+def in_flight(k: Kernel) -> set[tuple[str, int]]:
+    """``(pool, index)`` of the buffers of packets in flight when the run stopped: events
+    waiting in a packet event queue, and the event whose handler a thread is running (with
+    every fragment chained to them). Such buffers are held by packet_io, not leaked."""
+    from .packet_io import PacketEventQueue
+
+    events = [t.handling for t in k.threads if t.handling is not None]
+    for obj in k.objects:
+        if isinstance(obj, PacketEventQueue):
+            events.extend(obj.msgq.messages())
     out: set[tuple[str, int]] = set()
-    for ref, count in pending.items():
-        buf = held.get(ref) if count > 0 else None
-        while buf is not None:
+    for ev in events:
+        buf = ev[1] if isinstance(ev, tuple) and len(ev) > 1 else None
+        while buf is not None and getattr(buf, "pool", None) is not None:
             out.add((buf.pool.name, buf.index))
             buf = buf.frags
     return out

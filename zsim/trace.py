@@ -146,7 +146,7 @@ class TraceRecorder:
         self._installed = False
         self._send_starts: dict[tuple[int, int], float] = {}   # open sends: start (µs)
         self._tracks: dict[int, str] = {}      # level track names by object
-        self._dispatch = self._kernel_event
+        self._dispatch: Callable[..., None] | None = None   # the kernel's tracer, installed
 
     # ------------------------------------------------------------ life cycle
     def install(self) -> TraceRecorder:
@@ -167,7 +167,7 @@ class TraceRecorder:
             self.k.console.flush()
             if self._console in self.k.console._listeners:
                 self.k.console.unsubscribe(self._console)
-            if self.k._tracer == self._dispatch:
+            if self._dispatch is not None and self.k._tracer == self._dispatch:
                 self.k._tracer = None
             self._installed = False
 
@@ -245,10 +245,6 @@ class TraceRecorder:
 
     def _console(self, line: str) -> None:
         self._put(CONSOLE, (line,))
-
-    def _kernel_event(self, kind: str, *f: Any) -> None:
-        """The tracer before ``install`` chose one (see ``_dispatcher``)."""
-        self._dispatcher()(kind, *f)
 
     def _switch(self, old: str, new: str) -> None:
         self._put(SWITCH, (old, new))
