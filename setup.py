@@ -31,12 +31,14 @@ COMPILED = {
     "zsim/net_buf.py": "-O2",
     "zsim/packet_io/source.py": "-O2",
     "zsim/packet_io/queue.py": "-O2",
+    "zsim/trace_events.py": "-O2",
     "zsim/kernel/time_units.py": "-O1",
     "zsim/kernel/thread.py": "-O1",
     "zsim/kernel/wait_q.py": "-O1",
     "zsim/kernel/msgq.py": "-O1",
     "zsim/packet_io/stats.py": "-O1",
     "zsim/packet_io/sink.py": "-O1",
+    "zsim/export/series.py": "-O1",
 }
 
 DIRECTIVES = {

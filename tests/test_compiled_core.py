@@ -28,12 +28,12 @@ TIMEOUT = 300
 HOT_MODULES = [
     "zsim.kernel.time_units", "zsim.kernel.thread", "zsim.kernel.wait_q", "zsim.kernel.core",
     "zsim.kernel.msgq", "zsim.net_buf", "zsim.packet_io.stats", "zsim.packet_io.sink",
-    "zsim.packet_io.queue", "zsim.packet_io.source",
+    "zsim.packet_io.queue", "zsim.packet_io.source", "zsim.trace_events", "zsim.export.series",
 ]
 KERNEL_TEST_MODULES = [
     "test_scheduling.py", "test_kernel_objects.py", "test_net_buf.py", "test_packet_io.py",
     "test_seed_runtime.py", "test_time_units.py", "test_interrupt_masking.py",
-    "test_timeout_queue.py",
+    "test_timeout_queue.py", "test_trace_lines.py",
 ]
 
 HEADER = 'print("COMPILED", zsim.COMPILED, zsim.kernel.core.__file__)\n'
@@ -352,13 +352,14 @@ def test_stale_module_runs_from_its_source(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.splitlines()
     files = json.loads(out[0])
-    python = {"zsim.net_buf", "zsim.packet_io.queue", "zsim.packet_io.source"}
+    python = {"zsim.net_buf", "zsim.packet_io.queue", "zsim.packet_io.source",
+              "zsim.trace_events"}
     for name, file in files.items():
         assert file.startswith(str(copy)), file
         assert file.endswith(".py") is (name in python), f"{name}: {file}"
     assert out[1].startswith("result ")
     version = out[2:]
-    assert version[0] == f"zsim {zsim.__version__} (partly compiled core (7 of 10 modules))"
+    assert version[0] == f"zsim {zsim.__version__} (partly compiled core (8 of 12 modules))"
     assert any(line.startswith("pure Python: zsim.net_buf (net_buf.")
                and line.endswith("was built from other sources: rebuild it)")
                for line in version), version
@@ -457,3 +458,31 @@ def test_version_names_the_core_and_the_compiled_modules(tmp_path: Path) -> None
     assert outs[False][1] == f"compiled: {', '.join(compiled) or 'none'}"
     if all_compiled:
         assert len(outs[False]) == 2
+
+
+TRACE_FILES = HEADER.join(["""\
+import hashlib
+import sys
+
+import zsim
+from zsim.cli import main
+
+""", """
+for model in sys.argv[1:]:
+    rc = main(["run", model, "--duration", "3s", "--quiet", "--trace", "t.jsonl",
+               "--perfetto", "p.json"])
+    print("status", rc)
+    for name in ("t.jsonl", "p.json"):
+        with open(name, "rb") as f:
+            data = f.read()
+        print(name, len(data), hashlib.sha256(data).hexdigest())
+"""])
+
+
+def test_trace_and_perfetto_files_identical_in_both_modes(tmp_path: Path) -> None:
+    """``zsim run --trace --perfetto`` writes the same bytes compiled (JSON lines written
+    by C into a buffer) and from the sources (JSON lines joined in Python)."""
+    models = [str(SAMPLE_DIR), str(ROOT / "examples" / "burst_queue")]
+    default, pure = both_modes(tmp_path, TRACE_FILES, models)
+    assert [line for line in default if line.startswith("status")] == ["status 0"] * 2
+    assert default == pure, first_difference(default, pure)

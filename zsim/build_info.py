@@ -18,7 +18,8 @@ from importlib.machinery import EXTENSION_SUFFIXES
 HOT_MODULES = (
     "zsim.kernel.time_units", "zsim.kernel.thread", "zsim.kernel.wait_q", "zsim.kernel.core",
     "zsim.kernel.msgq", "zsim.net_buf", "zsim.packet_io.stats", "zsim.packet_io.sink",
-    "zsim.packet_io.queue", "zsim.packet_io.source",
+    "zsim.packet_io.queue", "zsim.packet_io.source", "zsim.trace_events",
+    "zsim.export.series",
 )
 """The modules setup.py compiles (its ``COMPILED``), in the order ``--version`` lists them."""
 

@@ -108,7 +108,7 @@ class NetBufPool:
         """``net_buf_alloc``: a buffer with one reference, or None (NULL) on timeout."""
         buf = self._free_head
         k = self.k
-        if buf is None or k._tracer is not None or k._c_alloc:
+        if buf is None or k._c_alloc:
             return self._alloc(self.size, timeout)
         # _alloc's common case inlined: reuse the most recently freed buffer.
         self._free_head = buf._next_free
@@ -129,6 +129,8 @@ class NetBufPool:
         _mark_site(buf, _CALLER)
         buf.alloc_thread = k._current
         buf.alloc_time = k._now
+        if k._tracer is not None:
+            k._tracer("alloc", self, buf)
         return buf
 
     def alloc_len(self, size: int, timeout: Timeout = K_NO_WAIT) -> NetBuf | None:
@@ -354,10 +356,12 @@ class NetBuf:
             frags = buf.frags
             buf.frags = None
             pool = buf.pool
-            if pool.destroy is None and pool.wait_q.head is None and k._tracer is None:
+            if pool.destroy is None and pool.wait_q.head is None:
                 # _release and _put_free inlined: back onto the free LIFO; the reschedule
                 # point only matters when another thread than the current one is first.
                 pool._avail += 1
+                if k._tracer is not None:
+                    k._tracer("free", pool, buf)
                 buf._next_free = pool._free_head
                 pool._free_head = buf
                 lv = k._rq_first

@@ -191,13 +191,14 @@ def _report(args: argparse.Namespace, outcome: Any, outputs: Any, kernel: Any,
     status = exit_status(outcome.error, report, outcome.error_type)
     if guard.exit_status is not None:
         status = guard.exit_status
-    if outcome.started and kernel is not None:
-        written = outputs.commit(kernel, kernel.now_us)
+    committed = outcome.started and kernel is not None
+    if committed:
+        outputs.finish(kernel, kernel.now_us)   # the plot draws while the summary prints
     else:                               # main(k) raised before the first instant
         outputs.discard()
-        written = []
     _print_summary(report, RichConsole(width=None if _isatty() else 120), outcome.error,
                    outcome.traceback)
+    written = outputs.commit(kernel, kernel.now_us) if committed else []
     for path in written:
         print(f"zsim: wrote {path}")
     return status

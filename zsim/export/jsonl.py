@@ -12,19 +12,19 @@ from .atomic import AtomicFile
 
 class JsonlWriter:
     """A trace file written as the run goes, under a temporary name: ``start(header)``
-    first, then ``write(line)`` (a JSON line from ``zsim.trace``) or ``__call__(event)``;
-    ``commit()`` puts it in place, ``discard()`` leaves any previous file as it was.
-    Nothing is held in memory."""
+    first, then ``write(data)`` (JSON lines from ``zsim.trace``, as ASCII bytes) or
+    ``__call__(event)``; ``commit()`` puts it in place, ``discard()`` leaves any previous
+    file as it was. Nothing is held in memory."""
 
     def __init__(self, path: str | os.PathLike) -> None:
-        self.out = AtomicFile(path, "w")
+        self.out = AtomicFile(path, "wb")
         self.write = self.out.file.write
 
     def start(self, header: Mapping[str, Any]) -> None:
-        self.write(json.dumps(header) + "\n")
+        self.write((json.dumps(header) + "\n").encode())
 
     def __call__(self, ev: Mapping[str, Any]) -> None:
-        self.write(json.dumps(ev) + "\n")
+        self.write((json.dumps(ev) + "\n").encode())
 
     def commit(self) -> None:
         self.out.commit()

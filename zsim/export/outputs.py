@@ -1,9 +1,10 @@
 """The files one ``zsim run`` writes, fed while the run goes and committed at its end.
 
 ``--trace`` and ``--perfetto`` are streamed to temporary files as events happen;
-``--plot`` keeps its levels in ``BucketSeries`` and reads latencies from the sinks'
-recorders; ``--graph`` is drawn from the kernel's objects at the end. ``commit`` puts every
-file in place; ``discard`` removes every temporary file and leaves what was there before.
+``--plot`` keeps its levels in ``BucketSeries``, reads latencies from the sinks'
+recorders and is drawn by a child process started with the run (``PlotWorker``);
+``--graph`` is drawn from the kernel's objects at the end. ``commit`` puts every file in
+place; ``discard`` removes every temporary file and leaves what was there before.
 """
 
 from __future__ import annotations
@@ -34,9 +35,14 @@ class RunOutputs:
         self.header: dict[str, Any] = {}
         self._jsonl: Any = None
         self._perfetto: Any = None
+        self._plotter: Any = None
+        self._finished = False
         try:
             self._jsonl = _open("--trace", trace, JsonlWriter)
             self._perfetto = _open("--perfetto", perfetto, PerfettoFile)
+            if plot:
+                from .plot import PlotWorker
+                self._plotter = PlotWorker()    # matplotlib loads while the run goes
         except BaseException:
             self.discard()
             raise
@@ -44,7 +50,7 @@ class RunOutputs:
             self.levels.then = self._perfetto.level
 
     @property
-    def lines(self) -> Callable[[str], Any] | None:
+    def lines(self) -> Callable[[bytes], Any] | None:
         """Where the trace's JSON lines go (None without ``--trace``)."""
         return self._jsonl.write if self._jsonl is not None else None
 
@@ -65,24 +71,39 @@ class RunOutputs:
         if self._perfetto is not None:
             self._perfetto.header = dict(header)
 
-    def commit(self, kernel: Any, end_us: float) -> list[Path]:
-        """Write the plot and graph and put every file in place; the paths written."""
-        from .graph import graph_of, write_graph
-        from .plot import write_plot
-
-        written: list[Path] = []
+    def finish(self, kernel: Any, end_us: float) -> None:
+        """The run has ended at ``end_us``: close the levels and start drawing the plot
+        (in its child process, while the caller goes on); ``commit`` waits for it."""
+        if self._finished:
+            return
+        self._finished = True
         try:
             if self.levels is not None:
                 self.levels.close(end_us)
-            if self._jsonl is not None:
+            if self._plotter is not None:
+                self._plotter.submit(self.header, self.levels.series, _latencies(kernel),
+                                     end_us)
+        except BaseException:
+            self.discard()
+            raise
+
+    def commit(self, kernel: Any, end_us: float) -> list[Path]:
+        """Write the plot and graph and put every file in place; the paths written."""
+        from .atomic import write_bytes
+        from .graph import graph_of, write_graph
+
+        self.finish(kernel, end_us)
+        written: list[Path] = []
+        try:
+            png = self._plotter.result() if self._plotter is not None else None
+            if self._jsonl is not None:     # (after the plot, which may still fail)
                 self._jsonl.commit()
                 written.append(Path(self.trace))
             if self._perfetto is not None:
                 self._perfetto.commit(end_us)
                 written.append(Path(self.perfetto))
-            if self.plot:
-                write_plot(self.plot, self.header, self.levels.series,
-                           _latencies(kernel), end_us)
+            if png is not None:
+                write_bytes(self.plot, png)
                 written.append(Path(self.plot))
             if self.graph and kernel is not None:
                 written.extend(write_graph(self.graph, graph_of(kernel)))
@@ -92,8 +113,8 @@ class RunOutputs:
         return written
 
     def discard(self) -> None:
-        """Remove the temporary files of the streamed outputs."""
-        for w in (self._jsonl, self._perfetto):
+        """Remove the temporary files of the streamed outputs and end the plot's child."""
+        for w in (self._jsonl, self._perfetto, self._plotter):
             if w is not None:
                 w.discard()
 

@@ -1,97 +1,145 @@
 """``--plot``: a PNG of queue depths and pools' buffers in use over virtual time, and a
-latency histogram per sink (matplotlib, Agg backend).
+latency histogram per sink (drawn by ``zsim.export.plot_render``).
 
 The levels come from ``BucketSeries`` (a fixed number of buckets, each with its minimum,
 maximum and last value: the shaded band shows every spike) and the latencies from the
 sinks' recorders (zsim/latency.py), so the plot agrees with the summary and Perfetto.
+
+``PlotWorker`` draws in a child process started with the run: importing matplotlib (about
+half a second) happens while the run goes, on another core, and only the drawing itself
+waits for the run's end.
 """
 
 from __future__ import annotations
 
-import io
-import math
 import os
+import pickle
+import subprocess
+import sys
+import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from ..errors import ZsimError
 from .atomic import write_bytes
+from .plot_render import render_plot
 from .series import BucketSeries
 
-QUEUE_LABEL = "queue depth (events waiting, not counting the one being handled)"
-POOL_LABEL = "pool buffers in use"
+RENDER_TIMEOUT = 120.0      # wall seconds a child may take to draw once given the data
+_RENDER = Path(__file__).with_name("plot_render.py")
+# Runs plot_render.py by path: the child imports matplotlib, not zsim.
+_BOOT = ("import importlib.util as u, sys; s = u.spec_from_file_location('zsim_plot_render', "
+         "sys.argv[1]); m = u.module_from_spec(s); s.loader.exec_module(m); "
+         "sys.exit(m.serve())")
+
+Latencies = Mapping[str, Sequence[tuple[float, int]]]
 
 
-def render_plot(header: Mapping[str, Any], levels: Mapping[str, BucketSeries],
-                latencies: Mapping[str, Sequence[tuple[float, int]]],
-                end_us: float) -> bytes:
-    """The PNG image as bytes. ``levels``: tracks named ``queue NAME depth`` and
-    ``pool NAME in use``; ``latencies``: per sink, ``(latency_us, packets)``."""
-    import matplotlib
+class PlotError(ZsimError):
+    """The plot could not be drawn (the child's error, or its wall-clock limit)."""
 
-    matplotlib.use("Agg", force=True)
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
 
-    queues = {n[len("queue "):-len(" depth")]: s for n, s in levels.items()
-              if n.startswith("queue ") and n.endswith(" depth")}
-    pools = {n[len("pool "):-len(" in use")]: s for n, s in levels.items()
-             if n.startswith("pool ") and n.endswith(" in use")}
-    lat = {s: v for s, v in latencies.items() if v}
-    end_ms = end_us / 1000
-    cols = 2
-    hist_rows = max(math.ceil(len(lat) / cols), 1)
-    height = 3.2 * (2 + hist_rows)
-    fig = Figure(figsize=(11, height))      # a fixed layout: drawn once, not twice
-    grid = fig.add_gridspec(2 + hist_rows, cols, left=0.07, right=0.98, hspace=0.55,
-                            wspace=0.2, bottom=0.55 / height, top=1 - 0.75 / height)
-    fig.suptitle(f"zsim run: {header.get('scenario', '')} on {header.get('board', '?')}")
-    for row, (series, what) in enumerate(((queues, QUEUE_LABEL), (pools, POOL_LABEL))):
-        ax = fig.add_subplot(grid[row, :])
-        for i, (name, s) in enumerate(series.items()):
-            pts = s.points()
-            xs = [p[0] / 1000 for p in pts] + [max(end_ms, pts[-1][0] / 1000)]
-            lasts = [p[3] for p in pts]
-            line = ax.step(xs, lasts + lasts[-1:], where="post", label=f"{name} (peak {s.peak})",
-                           linewidth=max(2.0 - 0.5 * i, 0.8),
-                           linestyle=("-", "--", ":", "-.")[i % 4])[0]
-            if any(p[1] != p[2] for p in pts):    # spikes within a bucket
-                ax.fill_between(xs, [p[1] for p in pts] + [pts[-1][1]],
-                                [p[2] for p in pts] + [pts[-1][2]], step="post",
-                                alpha=0.25, color=line.get_color(), linewidth=0)
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        peak = max((s.peak for s in series.values()), default=0)
-        ax.set_ylim(0, max(peak, 1) * 1.08)
-        ax.set_ylabel(what if row else "queue depth (events)")
-        ax.set_title(what, fontsize="medium")
-        ax.set_xlabel("virtual time (ms)")
-        if series:
-            ax.legend(loc="upper right", fontsize="small")
-        else:
-            ax.text(0.5, 0.5, "none in this model", ha="center", va="center",
-                    transform=ax.transAxes)
-    if not lat:
-        ax = fig.add_subplot(grid[2, :])
-        ax.text(0.5, 0.5, "no handled packets", ha="center", va="center",
-                transform=ax.transAxes)
-        ax.set_axis_off()
-    for i, (sink, values) in enumerate(sorted(lat.items())):
-        ax = fig.add_subplot(grid[2 + i // cols, i % cols])
-        ms = [v / 1000 for v, _ in values]
-        weights = [n for _, n in values]
-        lo, hi = min(ms), max(ms)
-        pad = max((hi - lo) * 0.05, hi * 0.01, 0.001)
-        ax.hist(ms, bins=min(max(len(ms), 1), 40), weights=weights,
-                range=(max(lo - pad, 0.0), hi + pad))
-        ax.set_title(f"{sink} latency ({sum(weights)} packets)")
-        ax.set_xlabel("send to end of handler (ms)")
-        ax.set_ylabel("packets")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    return buf.getvalue()
+def plain_levels(levels: Mapping[str, BucketSeries]) -> dict[str, tuple[list, int]]:
+    """``render_plot``'s form of the levels: per track, its buckets and its peak."""
+    return {name: (s.points(), s.peak) for name, s in levels.items()}
 
 
 def write_plot(path: str | os.PathLike, header: Mapping[str, Any],
-               levels: Mapping[str, BucketSeries],
-               latencies: Mapping[str, Sequence[tuple[float, int]]], end_us: float) -> None:
-    """Write the PNG to ``path`` atomically."""
-    write_bytes(path, render_plot(header, levels, latencies, end_us))
+               levels: Mapping[str, BucketSeries], latencies: Latencies,
+               end_us: float) -> None:
+    """Draw the plot in this process and write the PNG to ``path`` atomically."""
+    write_bytes(path, render_plot(header, plain_levels(levels), latencies, end_us))
+
+
+class PlotWorker:
+    """A child process that imports matplotlib at once and draws the plot from the data
+    ``submit`` gives it; ``result`` waits for the PNG. The child ignores the terminal's
+    signals (its own session): an interrupted run still gets its plot. Without a child (it
+    could not start), the plot is drawn in this process. ``discard`` ends the child; a
+    parent that dies closes its stdin, and the child exits."""
+
+    def __init__(self) -> None:
+        self._args: tuple | None = None
+        self._feeder: threading.Thread | None = None
+        self._out: tuple[bytes, bytes] | BaseException | None = None
+        try:
+            self.proc: subprocess.Popen | None = subprocess.Popen(
+                [sys.executable, "-c", _BOOT, str(_RENDER)], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        except OSError:
+            self.proc = None
+
+    def submit(self, header: Mapping[str, Any], levels: Mapping[str, BucketSeries],
+               latencies: Latencies, end_us: float) -> None:
+        """Hand the run's data to the child, which starts drawing (returns at once)."""
+        self._args = (dict(header), plain_levels(levels),
+                      {k: list(v) for k, v in latencies.items()}, end_us)
+        if self.proc is not None:
+            data = pickle.dumps(self._args)
+            self._feeder = threading.Thread(target=self._feed, args=(self.proc, data),
+                                            name="zsim-plot", daemon=True)
+            self._feeder.start()
+
+    def _feed(self, proc: subprocess.Popen, data: bytes) -> None:
+        try:
+            self._out = proc.communicate(data)
+        except BaseException as exc:  # noqa: BLE001 - handed to result()
+            self._out = exc
+
+    def result(self, timeout: float = RENDER_TIMEOUT) -> bytes:
+        """The PNG image as bytes, once drawn (at most ``timeout`` wall seconds)."""
+        if self._args is None:
+            raise PlotError("no data was submitted for the plot")
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return render_plot(*self._args)
+        try:
+            self._feeder.join(timeout)
+        except BaseException:
+            self._stop(proc)
+            raise
+        if self._feeder.is_alive():
+            self._stop(proc)
+            raise PlotError(f"drawing the plot took over {timeout:g} s")
+        if isinstance(self._out, BaseException):
+            raise PlotError(f"drawing the plot failed: {self._out}")
+        out, err = self._out
+        if proc.returncode != 0 or not out:
+            last = (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+            raise PlotError(f"drawing the plot failed (exit {proc.returncode}): {last}")
+        return out
+
+    def render(self, header: Mapping[str, Any], levels: Mapping[str, BucketSeries],
+               latencies: Latencies, end_us: float,
+               timeout: float = RENDER_TIMEOUT) -> bytes:
+        """``submit`` then ``result``."""
+        self.submit(header, levels, latencies, end_us)
+        return self.result(timeout)
+
+    def discard(self) -> None:
+        """End the child, if it still runs (no plot is wanted any more)."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            self._stop(proc)
+
+    def _stop(self, proc: subprocess.Popen) -> None:
+        """Kill the child and reap it (through the feeding thread, when there is one)."""
+        if self._feeder is None:
+            _end(proc)
+            return
+        if proc.poll() is None:
+            proc.kill()
+        self._feeder.join(5)
+
+
+def _end(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    try:
+        proc.communicate(timeout=5)
+    except (subprocess.TimeoutExpired, ValueError, OSError):
+        pass
+
+
+__all__ = ["PlotError", "PlotWorker", "plain_levels", "render_plot", "write_plot"]

@@ -46,9 +46,22 @@ class BucketSeries:
     def _halve(self) -> None:
         mins, maxs, lasts = self.mins, self.maxs, self.lasts
         n = len(lasts)
-        self.mins = [min(mins[i:i + 2]) for i in range(0, n, 2)]
-        self.maxs = [max(maxs[i:i + 2]) for i in range(0, n, 2)]
-        self.lasts = [lasts[min(i + 1, n - 1)] for i in range(0, n, 2)]
+        for i in range(0, n - 1, 2):    # pairs merged in place, into the first half
+            a = mins[i]
+            b = mins[i + 1]
+            mins[i // 2] = b if b < a else a
+            a = maxs[i]
+            b = maxs[i + 1]
+            maxs[i // 2] = b if b > a else a
+            lasts[i // 2] = lasts[i + 1]
+        if n % 2:                       # an odd last bucket stands alone
+            mins[n // 2] = mins[n - 1]
+            maxs[n // 2] = maxs[n - 1]
+            lasts[n // 2] = lasts[n - 1]
+        half = (n + 1) // 2
+        del mins[half:]
+        del maxs[half:]
+        del lasts[half:]
         self.width *= 2
 
     def record(self, us: float, value: int) -> None:
@@ -97,6 +110,10 @@ class Levels:
                 self.then(name, 0.0, initial)
 
     def __call__(self, name: str, us: float, value: int) -> None:
+        self.change(name, us, value)
+
+    def change(self, name: str, us: float, value: int) -> None:
+        """Track ``name`` is at ``value`` from ``us`` on."""
         s = self.series.get(name)
         if s is None:
             self.declare(name)

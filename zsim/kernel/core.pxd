@@ -104,6 +104,7 @@ cdef class Kernel:
     cdef public double _c_copy_per_byte
     cdef public bint costs_enabled
     cdef public object _tracer
+    cdef public bint _trace_sched
     cdef public object trace
     cdef public object bytes_copied
     cdef public list _pools

@@ -151,6 +151,7 @@ class Kernel:
         self._slice_prio = int(cfg.get("TIMESLICE_PRIORITY") or 0)
         self._set_costs(costs)
         self._tracer: Callable[..., None] | None = None
+        self._trace_sched = True        # the tracer is told of switches and timeouts
         self.trace: list[tuple] = []
         self.bytes_copied = 0           # payload bytes copied by net_buf operations
         self._pools: list[Any] = []     # net_buf pools, for leak reports
@@ -371,7 +372,7 @@ class Kernel:
                 if to.due > self._now:
                     break
                 self._unfile(to)        # (an expiry function may cancel the ones after it)
-                if self._tracer is not None:
+                if self._tracer is not None and self._trace_sched:
                     self._tracer("timeout", getattr(to.fn, "__name__", "?"))
                 if to.fn is sleep_fn:   # _sleep_expired, inlined
                     t = to.arg
@@ -451,7 +452,8 @@ class Kernel:
 
     # ------------------------------------------------------------- switching
     def _switch_to(self, nxt: Thread | None) -> None:
-        if self._tracer is not None and (self._current is not None or nxt is not None):
+        if self._tracer is not None and self._trace_sched and (
+                self._current is not None or nxt is not None):
             cur = self._current
             self._tracer("switch", cur.name if cur else "idle", nxt.name if nxt else "idle")
         if nxt is None:
@@ -504,7 +506,7 @@ class Kernel:
         else:
             nxt = self._idle_here()
             if nxt is cur and nxt is not None:
-                if self._tracer is not None:
+                if self._tracer is not None and self._trace_sched:
                     self._tracer("switch", "idle", cur.name)
                 if self._c_switch:
                     self._charge(self._c_switch)
@@ -517,7 +519,7 @@ class Kernel:
     def _idle_here(self) -> Thread | None:
         """Idle until a thread is ready; None when the hub must take over (nothing can
         happen, the run's end is reached, or the run stops)."""
-        if self._tracer is not None:
+        if self._tracer is not None and self._trace_sched:
             self._tracer("switch", self._current.name if self._current else "idle", "idle")
         self._current = None
         while self._stop is None:
@@ -969,7 +971,7 @@ class Kernel:
             raise _switch_under_lock()
         lv = self._rq_first
         if (lv is cur.rq and lv.next is None and not self.costs_enabled   # only cur's level
-                and self._tracer is None and self._stop is None):
+                and (self._tracer is None or not self._trace_sched) and self._stop is None):
             # Nothing else is ready: when this wake-up is also the next event, idle in place
             # (no timeout record, no switch); the same as sleeping and being woken by it.
             due = deadline * self._upt
@@ -1174,9 +1176,13 @@ class Kernel:
         self._loggers[name] = logger
         return logger
 
-    def trace_to(self, sink: Callable[..., None] | None = None) -> list[tuple]:
+    def trace_to(self, sink: Callable[..., None] | None = None, *,
+                 sched: bool = True) -> list[tuple]:
         """Record kernel events (switches, timeouts, starts, exits, deliveries) as tuples
-        ``(time_units, kind, *fields)``; into ``k.trace`` unless ``sink`` is given."""
+        ``(time_units, kind, *fields)``; into ``k.trace`` unless ``sink`` is given.
+        ``sched=False``: the sink is not told of switches and timeouts (and a thread that
+        sleeps with nothing else to run idles in place, as in an untraced run)."""
+        self._trace_sched = sched
         if sink is None:
             self.trace = []
             append = self.trace.append
