@@ -88,10 +88,22 @@ def test_lines_come_in_event_order_with_emitted_events(kernel):
                           "[00:00:00.000,000] <inf> m: last"]
 
 
-def test_us_text_is_repr():
-    for us in (0.0, -0.0, 1.0, 1e15, 9007199254740992.0, 1e16, 0.1, 123456.789, 2.5e-7,
-               1e300):
-        assert us_text(us) == repr(us)
+@settings(max_examples=300, deadline=None)
+@given(us=st.one_of(st.floats(allow_nan=False, allow_infinity=False),
+                    st.integers(0, 2**45).map(lambda k: k / 1000),
+                    st.integers(0, 2**45).map(lambda k: k / 10),
+                    st.integers(0, 2**60).map(float)))
+def test_us_text_is_repr(us):
+    """The trace's floats (virtual times in µs) read as ``repr`` writes them, also on the
+    fast paths for whole numbers and for multiples of 0.001."""
+    assert us_text(us) == repr(us)
+
+
+def test_us_text_at_the_edges():
+    for us in (0.0, -0.0, 0.001, 0.0005, 0.1 + 0.2, 1.0, 1e15, 9007199254740992.0, 1e16,
+               0.1, 123456.789, 2.5e-7, 1e300, 1099511627775.999, 1099511627776.001,
+               2**40 - 0.5, 4503599627370495.5):
+        assert us_text(us) == repr(us), us
 
 
 def test_event_kinds_keep_their_field_order():

@@ -179,12 +179,33 @@ cdef extern from *:
     }
 
     /* A float as repr() (and json.dumps) writes it. */
+    /* Whole numbers, and below 2**40 multiples of 0.001, take a fast path: there the
+       multiples of 0.001 are over 4 ulp apart, so the decimal k/1000 with its trailing
+       zeros dropped is the shortest string that reads back as v, which repr gives. */
     static CYTHON_INLINE Py_ssize_t zsim_double(PyObject *ba, Py_ssize_t n, double v)
     {
-        char *s;
+        char *s, frac[4];
+        long long k;
+        int len;
         if (v > 0.0 && v < 9007199254740992.0 && v == (double)(long long)v) {
             n = zsim_ll(ba, n, (long long)v);
             return n < 0 ? -1 : zsim_raw(ba, n, ".0", 2);
+        }
+        if (v >= 0.001 && v < 1099511627776.0) {
+            k = (long long)(v * 1000.0 + 0.5);
+            if ((double)k / 1000.0 == v && k % 1000 != 0) {
+                n = zsim_ll(ba, n, k / 1000);
+                if (n < 0)
+                    return -1;
+                frac[0] = '.';
+                frac[1] = (char)('0' + k / 100 % 10);
+                frac[2] = (char)('0' + k / 10 % 10);
+                frac[3] = (char)('0' + k % 10);
+                len = 4;
+                while (frac[len - 1] == '0')
+                    len--;
+                return zsim_raw(ba, n, frac, len);
+            }
         }
         s = PyOS_double_to_string(v, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
         if (s == NULL)
@@ -225,7 +246,7 @@ cdef class EventKind:
 @cython.locals(b=NetBuf, n=Py_ssize_t, head=Py_ssize_t, length=Py_ssize_t, pool=NetBufPool)
 cpdef tuple crc_of(NetBuf buf)
 
-@cython.locals(whole=cython.longlong)
+@cython.locals(whole=cython.longlong, out=bytearray, n=Py_ssize_t)
 cpdef str us_text(double us)
 
 

@@ -121,7 +121,12 @@ def crc_of(buf: Any) -> tuple[int, int]:
 
 
 def us_text(us: float) -> str:
-    """A float as ``json.dumps`` writes it (``repr``), with a fast path for whole numbers."""
+    """A float as ``json.dumps`` writes it (``repr``), with a fast path for whole numbers
+    (compiled: the trace's own float writer, ``zsim_double`` in trace_events.pxd)."""
+    if cython.compiled:
+        out = bytearray()
+        n = zsim_double(out, 0, us)  # noqa: F821 - .pxd
+        return out[:n].decode("ascii")
     if 0.0 < us < EXACT:
         whole = int(us)
         if whole == us:
