@@ -39,18 +39,20 @@ def render_plot(header: Mapping[str, Any], levels: Mapping[str, tuple[Points, in
     pools = {n[len("pool "):-len(" in use")]: s for n, s in levels.items()
              if n.startswith("pool ") and n.endswith(" in use")}
     lat = {s: v for s, v in latencies.items() if v}
-    end_ms = end_us / 1000
+    unit, per_us = ("s", 1e-6) if end_us >= 10e6 else ("ms", 1e-3)   # virtual time axis
+    end_t = end_us * per_us
     cols = 2
     hist_rows = max(math.ceil(len(lat) / cols), 1)
     height = 3.2 * (2 + hist_rows)
     fig = Figure(figsize=(11, height))      # a fixed layout: drawn once, not twice
-    grid = fig.add_gridspec(2 + hist_rows, cols, left=0.07, right=0.98, hspace=0.55,
+    grid = fig.add_gridspec(2 + hist_rows, cols, left=0.07, right=0.98, hspace=0.45,
                             wspace=0.2, bottom=0.55 / height, top=1 - 0.75 / height)
     fig.suptitle(f"zsim run: {header.get('scenario', '')} on {header.get('board', '?')}")
+    top = None
     for row, (series, what) in enumerate(((queues, QUEUE_LABEL), (pools, POOL_LABEL))):
-        ax = fig.add_subplot(grid[row, :])
+        ax = top = fig.add_subplot(grid[row, :], sharex=top)   # one time axis, drawn once
         for i, (name, (pts, peak)) in enumerate(series.items()):
-            xs = [p[0] / 1000 for p in pts] + [max(end_ms, pts[-1][0] / 1000)]
+            xs = [p[0] * per_us for p in pts] + [max(end_t, pts[-1][0] * per_us)]
             lasts = [p[3] for p in pts]
             line = ax.step(xs, lasts + lasts[-1:], where="post", label=f"{name} (peak {peak})",
                            linewidth=max(2.0 - 0.5 * i, 0.8),
@@ -65,7 +67,10 @@ def render_plot(header: Mapping[str, Any], levels: Mapping[str, tuple[Points, in
         ax.set_ylim(0, max(peak, 1) * 1.08)
         ax.set_ylabel(what if row else "queue depth (events)")
         ax.set_title(what, fontsize="medium", y=1.0)
-        ax.set_xlabel("virtual time (ms)")
+        if row:
+            ax.set_xlabel(f"virtual time ({unit})")
+        else:
+            ax.tick_params(labelbottom=False)
         if series:
             ax.legend(loc="upper right", fontsize="small")
         else:
