@@ -147,10 +147,14 @@ class RunGuard:
 
 
 def _exit_now(signum: int) -> None:
-    """A second signal: remove temporary output files and exit with 128 + N."""
+    """A second signal: remove temporary output files, end the plot's child and exit with
+    128 + N."""
     from .export.atomic import discard_all
 
     discard_all()
+    plot = sys.modules.get("zsim.export.plot")
+    if plot is not None:
+        plot.end_children()
     try:
         sys.stderr.write(f"\nzsim: {signal_name(signum)} again: exiting now, no output "
                          "written\n")

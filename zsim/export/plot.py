@@ -34,6 +34,16 @@ _BOOT = ("import importlib.util as u, sys; s = u.spec_from_file_location('zsim_p
          "sys.exit(m.serve())")
 
 Latencies = Mapping[str, Sequence[tuple[float, int]]]
+_LIVE: set[subprocess.Popen] = set()    # children not yet reaped
+
+
+def end_children() -> None:
+    """Kill every plot child still running (a second signal's immediate exit)."""
+    for proc in list(_LIVE):
+        try:
+            proc.kill()
+        except OSError:
+            pass
 
 
 class PlotError(ZsimError):
@@ -69,6 +79,8 @@ class PlotWorker:
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
         except OSError:
             self.proc = None
+        else:
+            _LIVE.add(self.proc)
 
     def submit(self, header: Mapping[str, Any], levels: Mapping[str, BucketSeries],
                latencies: Latencies, end_us: float) -> None:
@@ -86,6 +98,9 @@ class PlotWorker:
             self._out = proc.communicate(data)
         except BaseException as exc:  # noqa: BLE001 - handed to result()
             self._out = exc
+        finally:
+            if proc.returncode is not None:
+                _LIVE.discard(proc)
 
     def result(self, timeout: float = RENDER_TIMEOUT) -> bytes:
         """The PNG image as bytes, once drawn (at most ``timeout`` wall seconds)."""
@@ -140,6 +155,9 @@ def _end(proc: subprocess.Popen) -> None:
         proc.communicate(timeout=5)
     except (subprocess.TimeoutExpired, ValueError, OSError):
         pass
+    if proc.returncode is not None:
+        _LIVE.discard(proc)
 
 
-__all__ = ["PlotError", "PlotWorker", "plain_levels", "render_plot", "write_plot"]
+__all__ = ["PlotError", "PlotWorker", "end_children", "plain_levels", "render_plot",
+           "write_plot"]
