@@ -4,8 +4,8 @@ turns what the kernel, net_buf and packet_io report into those events.
 ``Tap`` hands each event to whatever was asked for: its JSON line (the ``--trace`` file),
 its kind and values (Perfetto), queue and pool levels (the plot), or a Python ``put`` that
 builds the event's dict (``zsim.trace.TraceRecorder``'s kept events and ``on_event``). It
-is compiled with the core (setup.py, trace_events.pxd): a streamed trace costs a fraction
-of a microsecond per event.
+is compiled with the core (setup.py, trace_events.pxd): a streamed trace costs under a
+microsecond per event (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ except ImportError:  # no Cython: the sources run as they are
     from . import _nocython as cython
 
 _q = json.encoder.encode_basestring_ascii   # a JSON string, as json.dumps writes it
-NO_DIGEST = "00000000"
 _crc32 = zlib.crc32
 FLUSH_LINES = 512           # JSON lines gathered before one write (from the sources)
 FLUSH_BYTES = 65536         # bytes of JSON lines gathered before one write (compiled)
@@ -90,8 +89,6 @@ _CALLS = {"enqueue": _ENQUEUE, "handle": _HANDLE, "alloc": _ALLOC, "free": _FREE
           "send_start": _SEND_START, "send": _SEND, "deliver": _DELIVER, "drop": _DROP,
           "fault": _FAULT, "alloc_fail": _ALLOC_FAIL, "process": _PROCESS, "step": _STEP,
           "dequeue": _DEQUEUE, "switch": _SWITCH}
-KINDS = (CONSOLE, SWITCH, SEND, DELIVER, ENQUEUE, DROP, HANDLE, QUEUE_FAULT, SEND_FAULT, ALLOC,
-         FREE, ALLOC_FAIL, PROCESS, STEP)
 
 
 def crc_of(buf: Any) -> tuple[int, int]:
@@ -386,4 +383,4 @@ def measure(buf: Any) -> tuple[int, str]:
     return n, f"{crc:08x}"
 
 
-__all__ = ["KINDS", "NO_DIGEST", "EventKind", "Tap", "crc_of", "measure", "us_text"]
+__all__ = ["EventKind", "Tap", "crc_of", "measure", "us_text"]
