@@ -329,3 +329,21 @@ def test_depends_on_is_met_by_a_profiles_supported_features(tmp_path):
     plan = {s["name"].split("/")[0]: s for s in load(out / "testplan.json")["testsuites"]}
     assert plan["needs_gpio"]["status"] is None
     assert plan["needs_ble"]["reason"] == "No hardware support"
+
+
+def test_a_fixture_on_any_board_of_the_platform_makes_the_suite_runnable(tmp_path):
+    """With a hardware map holding two boards of a platform, a suite needing a fixture that
+    only the second board has is planned to run (on that board), not filtered out."""
+    root = tmp_path / "suites"
+    suite(root, "fixed", extra="      fixture: loopback\n")
+    suite(root, "camera", extra="      fixture: camera\n")
+    hw = tmp_path / "map.yaml"
+    hw.write_text("- connected: true\n  id: HW1\n  platform: native_sim\n  serial: loop://\n"
+                  "- connected: true\n  id: HW2\n  platform: native_sim\n  serial: loop://\n"
+                  "  fixtures: [loopback]\n")
+    out = tmp_path / "o"
+    assert twister("-T", str(root), "-p", "native_sim", "--device-testing",
+                   "--hardware-map", str(hw), "-O", str(out), "--dry-run")[0] == 0
+    plan = {s["name"].split("/")[0]: s for s in load(out / "testplan.json")["testsuites"]}
+    assert plan["fixed"]["status"] is None
+    assert plan["camera"]["status"] == "filtered"

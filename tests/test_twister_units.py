@@ -191,3 +191,35 @@ def test_device_target_runs_through_the_executor_interface(tmp_path):
     log = tmp_path / "o" / "native_sim" / "s" / "dev.one" / "device.log"
     assert log.read_text().splitlines() == ["boot", "ready"]    # stopped at the verdict
     assert inst.execution_time == pytest.approx(0.01)
+
+
+def test_a_suite_runs_on_the_board_with_its_fixture(tmp_path):
+    """Two boards of one platform in the hardware map: a suite whose harness needs a
+    fixture runs on the board that has it (``NAME:PARAM`` counts as NAME); others on the
+    first board."""
+    plain = Target("device", "/dev/ttyACM0", 115200, "HW1")
+    fixed = Target("device", "/dev/ttyACM1", 115200, "HW2", ("loopback:pins 3-4",))
+    opts = RunOptions(outdir=str(tmp_path / "o"),
+                      targets=(("native_sim", plain), ("native_sim", fixed)))
+    assert opts.target_for("native_sim") is plain
+    assert opts.target_for("native_sim", "loopback") is fixed
+    assert opts.target_for("native_sim", "loopback:other") is fixed
+    assert opts.target_for("native_sim", "camera") is plain       # given with --fixture
+    assert opts.target_for("qemu_x86").kind == "simulator"
+    suite = tmp_path / "s"
+    suite.mkdir()
+    (suite / "topology.yaml").write_text("name: x\n")
+    ran = []
+    for sid, config in (("plain", {}), ("fixed", {"fixture": "loopback"})):
+        sc = Scenario(id=f"dev.{sid}", name=f"s/dev.{sid}", source_dir=suite,
+                      yaml_file=suite / "testcase.yaml", model=suite / "topology.yaml",
+                      harness="console",
+                      harness_config={"type": "one_line", "regex": ["ready"], **config})
+        inst = Instance(sc, NATIVE)
+        inst.init_cases()
+        inst.run = True
+        chosen = []
+        run_instance(inst, opts, executor_factory=lambda t, o, c=chosen: (
+            c.append(t.hardware_id), _FakeDevice(["ready"]))[1])
+        ran.append((sid, inst.status, inst.dut, chosen))
+    assert ran == [("plain", "passed", "HW1", ["HW1"]), ("fixed", "passed", "HW2", ["HW2"])]

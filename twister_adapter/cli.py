@@ -26,7 +26,7 @@ from zsim.output_paths import is_zsim_output_dir
 from .discovery import TwisterConfigError, discover
 from .filters import FilterOptions, Instance, apply_filters, check_unique, resolve_platforms
 from .footprint import delta_lines, deltas, load_baseline
-from .hardware_map import DUT, connected_for, load_hardware_map
+from .hardware_map import DUT, connected_boards, load_hardware_map
 from .interrupts import Abort, StopSignals, signal_name
 from .merge import MergedReports
 from .outdir import check_outdir, prepare_outdir
@@ -257,12 +257,8 @@ def _targets(args: argparse.Namespace, platforms: list[str],
         return ()
     if args.hardware_map:
         duts = _duts(args, board_dirs)
-        out = []
-        for plat in platforms:
-            d = connected_for(duts, plat)
-            if d is not None:
-                out.append((plat, Target("device", d.serial, d.baud, d.id)))
-        return tuple(out)
+        return tuple((plat, Target("device", d.serial, d.baud, d.id, tuple(d.fixtures)))
+                     for plat in platforms for d in connected_boards(duts, plat))
     return tuple((p, Target("device", args.device_serial, args.device_serial_baud, None))
                  for p in platforms)
 
@@ -360,8 +356,8 @@ def _main(args: argparse.Namespace, out: TextIO | None, signals: StopSignals) ->
             tags=args.tag, exclude_tags=args.exclude_tag, scenarios=args.scenario,
             integration=args.integration, device_testing=args.device_testing,
             fixtures=args.fixture, ignore_platform_key=args.ignore_platform_key,
-            device_fixtures={p.name: d.fixtures for p in platforms
-                             if (d := connected_for(duts, p.name)) is not None}
+            device_fixtures={p.name: [f for d in connected_boards(duts, p.name)
+                                      for f in d.fixtures] for p in platforms}
             if args.hardware_map and args.device_testing else None))
     plat_names = [p.name for p in platforms]
     if quarantine or args.quarantine_verify:
@@ -440,8 +436,7 @@ def _main(args: argparse.Namespace, out: TextIO | None, signals: StopSignals) ->
             status = {PASS: "PASSED", FAIL: "FAILED", ERROR: "ERROR",
                       NOTRUN: "NOT RUN"}.get(inst.status, str(inst.status).upper())
             extra = f" : {inst.reason}" if inst.status in (FAIL, ERROR, SKIP) else ""
-            kind = "device" if inst.dut or opts.target_for(inst.platform.name).kind == \
-                "device" else "zsim"
+            kind = "device" if inst.dut or opts.target_of(inst).kind == "device" else "zsim"
             log(f"{done_count[0]:>{len(str(todo))}}/{todo} {inst.platform.name:<25} "
                 f"{inst.scenario.name:<50} {status} ({kind} {inst.execution_time:.3f}s)"
                 f"{extra}")

@@ -77,9 +77,15 @@ def load_hardware_map(path: str | Path) -> list[DUT]:
     return duts
 
 
+def connected_boards(duts: list[DUT], platform: str) -> list[DUT]:
+    """The connected boards of ``platform``, in the map's order."""
+    return [d for d in duts if d.connected and platform in d.platforms]
+
+
 def connected_for(duts: list[DUT], platform: str) -> DUT | None:
     """The first connected board of ``platform``."""
-    return next((d for d in duts if d.connected and platform in d.platforms), None)
+    boards = connected_boards(duts, platform)
+    return boards[0] if boards else None
 
 
-__all__ = ["DUT", "HWMAP_SCHEMA", "connected_for", "load_hardware_map"]
+__all__ = ["DUT", "HWMAP_SCHEMA", "connected_boards", "connected_for", "load_hardware_map"]

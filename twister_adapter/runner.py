@@ -50,6 +50,7 @@ class Target:
     serial: str | None = None
     baud: int = 115200
     hardware_id: str | None = None
+    fixtures: tuple[str, ...] = ()    # the board's fixtures (hardware map), NAME[:PARAM]
 
 
 @dataclass(frozen=True)
@@ -60,16 +61,27 @@ class RunOptions:
     timeout_multiplier: float = 1.0
     seed: int = 0
     board_dirs: tuple[str, ...] = ()
-    targets: tuple[tuple[str, Target], ...] = ()     # platform name -> device target
+    targets: tuple[tuple[str, Target], ...] = ()     # platform name -> device targets
     suite_wall_timeout: float | None = None          # wall seconds per instance (None: default)
     strict: bool = False                             # Kconfig warnings are errors
     footprint: bool = False                          # keep the RAM model's footprint
 
-    def target_for(self, platform: str) -> Target:
-        for name, t in self.targets:
-            if name == platform:
-                return t
-        return Target()
+    def target_for(self, platform: str, fixture: str | None = None) -> Target:
+        """Where an instance of ``platform`` runs: the first board of the platform that has
+        ``fixture`` (its name, without a ``:PARAM``), else its first board (the fixture was
+        given with ``--fixture``), else the simulator."""
+        boards = [t for name, t in self.targets if name == platform]
+        if fixture:
+            want = fixture.split(":", 1)[0]
+            for t in boards:
+                if want in {f.split(":", 1)[0] for f in t.fixtures}:
+                    return t
+        return boards[0] if boards else Target()
+
+    def target_of(self, inst: Instance) -> Target:
+        """``target_for`` the instance's platform and its harness's fixture."""
+        fixture = inst.scenario.harness_config.get("fixture")
+        return self.target_for(inst.platform.name, str(fixture) if fixture else None)
 
 
 def build_dir(outdir: str | Path, inst: Instance) -> Path:
@@ -175,7 +187,7 @@ def run_instance(inst: Instance, opts: RunOptions,
     for stale in ("handler.log", "device.log", "recording.csv", "ram.json"):
         (bdir / stale).unlink(missing_ok=True)
     clean_temporaries(bdir)
-    target = opts.target_for(inst.platform.name)
+    target = opts.target_of(inst)
     sc = inst.scenario
     build_log, ended = _build(inst)
     _write(bdir / "build.log", "\n".join(build_log) + "\n")
@@ -282,7 +294,7 @@ def settle_cut_short(inst: Instance, opts: RunOptions, status: str, reason: str,
     """Settle an instance whose run ended from outside (its worker was killed or died, or
     the run was stopped): the console it printed is read with its harness and becomes its
     log, ending with ``zsim: <reason>``; ``detail`` (a traceback) goes to build.log."""
-    target = opts.target_for(inst.platform.name)
+    target = opts.target_of(inst)
     bdir = build_dir(opts.outdir, inst)
     inst.log_name = "device.log" if target.kind == "device" else "handler.log"
     inst.dut = target.hardware_id if started else None
