@@ -215,3 +215,49 @@ def _children(pid: int) -> bool:
         return bool(Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
     except OSError:
         return True
+
+
+def _group_alive(pgid: int) -> list[int]:
+    """Live processes of process group ``pgid`` (Linux /proc)."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                alive.append(int(entry.name))
+    return alive
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_second_sigint_ends_the_workers_and_exits_at_once(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "zsim", "sweep", str(BURST), "--param",
+                             f"{SIZE}=1..40", "--duration", "3000s", "-j", "2", "-O",
+                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:  # a point is running
+            if _children(proc.pid):
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGINT)
+        time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    assert proc.returncode == 130, stderr
+    assert "SIGINT again: exiting now" in stderr
+    deadline = time.monotonic() + 10
+    while _group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _group_alive(proc.pid) == []
+    leftovers = [p.name for p in out.rglob("*.tmp")] if out.exists() else []
+    assert leftovers == []

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
+from ..stop_signals import StopSignals
 from .run import positive_seconds
 
 OUTPUT_FILES = ("results.csv", "results.json", "sweep.png")
@@ -102,38 +102,19 @@ def _check_outputs(args: argparse.Namespace, plan: Any) -> Path:
     return out
 
 
-class _Interrupts:
-    """SIGINT/SIGTERM/SIGHUP during a sweep: the first stops it (the finished rows are
-    kept), a second exits at once after ending the worker processes."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self.kill: Any = None
-        self._saved: dict[int, Any] = {}
-
-    def __enter__(self) -> _Interrupts:
-        from ..run_guard import SIGNALS
-
-        for s in SIGNALS:
-            self._saved[s] = signal.signal(s, self._on_signal)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for s, h in self._saved.items():
-            signal.signal(s, h)
-
-    def _on_signal(self, signum: int, frame: Any) -> None:
-        if self.signum is None:
-            self.signum = signum
-            return
+def _exit_now(kill: Any) -> Any:
+    """A second signal during a sweep: end the worker processes, remove the temporary
+    files and exit at once with 128 + N."""
+    def abort(signum: int) -> None:
         from ..export.atomic import discard_all
         from ..run_guard import signal_name
 
-        if self.kill is not None:
-            self.kill()
+        if kill is not None:
+            kill()
         discard_all()
         sys.stderr.write(f"\nzsim: {signal_name(signum)} again: exiting now\n")
         os._exit(128 + signum)
+    return abort
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -187,8 +168,7 @@ def _sweep(args: argparse.Namespace, plan: Any, out: Path, runner: Any, where: A
     bad: list[str] = []                 # --stop-when naming a column no row has
     bar = _Bar(None if target else plan.count())
 
-    with _Interrupts() as intr:
-        intr.kill = getattr(runner, "kill_all", None)
+    with StopSignals(abort=_exit_now(getattr(runner, "kill_all", None))) as intr:
 
         def stop() -> bool:
             return intr.signum is not None or bool(hit) or bool(bad)
