@@ -279,7 +279,7 @@ cdef class Tap:
     cpdef console(self, str line)
     cdef _enqueue(self, src, sink, buf)
     cdef _handle(self, queue, sink, buf, ret)
-    cdef _pool(self, EventKind kind, pool, buf)
+    cdef _pool(self, EventKind kind, NetBufPool pool, buf)
     cdef _send(self, src, buf, ret)
     cdef str _track(self, obj, str form)
     cdef _level_sink(self, sink)
@@ -287,7 +287,7 @@ cdef class Tap:
     cdef _level_pool(self, NetBufPool pool)
     @cython.locals(now=cython.longlong)
     cdef double _now_us(self) except? -1.0
-    @cython.locals(k=Kernel, now=cython.longlong, us=double)
+    @cython.locals(k=Kernel, tick=cython.longlong, us=double)
     cdef _event(self, EventKind kind, tuple values)
     cpdef flush(self)
     @cython.locals(i=Py_ssize_t, parts=list, codes=str, seps=tuple, out=bytearray,

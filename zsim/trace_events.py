@@ -241,7 +241,7 @@ class Tap:
     def _pool(self, kind: EventKind, pool: Any, buf: Any) -> None:
         if self.levels is not None:
             self._level_pool(pool)
-        self._event(kind, (pool, buf, pool.avail_count))
+        self._event(kind, (pool, buf, pool._avail))     # avail_count
 
     def _send(self, src: Any, buf: Any, ret: int) -> None:
         n, crc = crc_of(buf)
@@ -277,21 +277,21 @@ class Tap:
 
     def _event(self, kind: EventKind, values: tuple) -> None:
         k = self.k
-        now = k._now
+        tick = k._now // k._upt
         us = self._now_us()
         if self.lines is not None:
-            self._line(kind, now // k._upt, us, values)
+            self._line(kind, tick, us, values)
         if self.raw is not None or self.put is not None:
             plain = kind.plain(values)
             if self.raw is not None:
                 self.raw(kind, us, plain)
             if self.put is not None:
-                self.put(kind, now // k._upt, us, plain)
+                self.put(kind, tick, us, plain)
 
     def flush(self) -> None:
         """Write the JSON lines gathered so far."""
         if self._used:
-            data = bytes(self._out[:self._used])
+            data = bytes(memoryview(self._out)[:self._used])     # one copy, no slice
             self._used = 0
             self.lines(data)
         if self._pending:
