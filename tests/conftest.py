@@ -120,3 +120,41 @@ def program_on_pty(argv: list[str]):
 def on_pty():
     """``with on_pty(argv) as tty_path:``: a program behind a pseudo-terminal."""
     return program_on_pty
+
+
+class LiveProcesses:
+    """Live (not zombie) processes found through Linux /proc, by process group and/or an
+    ``ENV=value`` entry of their environment."""
+
+    def find(self, *, group: int | None = None, env: str | None = None) -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                environ = (entry / "environ").read_bytes() if env is not None else b""
+            except OSError:
+                continue
+            if fields[0] == "Z" or (group is not None and int(fields[2]) != group):
+                continue
+            if env is not None and env.encode() not in environ.split(b"\0"):
+                continue
+            found.append(int(entry.name))
+        return found
+
+    def wait_gone(self, seconds: float = 10.0, **match: object) -> list[int]:
+        """Wait (bounded) until no process matches; those still alive."""
+        import time
+
+        deadline = time.monotonic() + seconds
+        while (alive := self.find(**match)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return alive
+
+
+@pytest.fixture
+def live_processes() -> LiveProcesses:
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs Linux /proc")
+    return LiveProcesses()

@@ -30,8 +30,8 @@ def write_model(tmp_path: Path, body: str, name: str = "m", conf: str | None = N
     return d
 
 
-def zsim_process(args: list[str], cwd: Path) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+def zsim_process(args: list[str], cwd: Path, **env_extra: str) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **env_extra)
     return subprocess.Popen([sys.executable, "-m", "zsim", *args], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -121,37 +121,18 @@ def test_a_second_interrupt_exits_at_once_and_leaves_no_temporary_file(tmp_path)
         json.loads((out / "p.json").read_text())
 
 
-def processes_marked(mark: str) -> list[int]:
-    """Live processes whose environment holds ``ZSIM_TEST_MARK=mark`` (Linux /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if f"ZSIM_TEST_MARK={mark}".encode() in environ.split(b"\0") and state != "Z":
-            found.append(int(entry.name))
-    return found
-
-
-@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
-def test_a_second_interrupt_leaves_no_plot_child(tmp_path):
+def test_a_second_interrupt_leaves_no_plot_child(tmp_path, live_processes):
     """The plot's child process (its own session: the terminal's Ctrl-C does not reach it)
     is ended when a second signal makes zsim exit at once."""
     out = tmp_path / "out"
     out.mkdir()
-    mark = f"{os.getpid()}-{time.monotonic_ns()}"
-    env = dict(os.environ, PYTHONUNBUFFERED="1", ZSIM_TEST_MARK=mark)
-    proc = subprocess.Popen([sys.executable, "-m", "zsim", "run", str(SAMPLE), "--duration",
-                             LONG, "--quiet", "--trace", str(out / "t.jsonl"), "--plot",
-                             str(out / "p.png")], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    mark = f"ZSIM_TEST_MARK={os.getpid()}-{time.monotonic_ns()}"
+    proc = zsim_process(["run", str(SAMPLE), "--duration", LONG, "--quiet", "--trace",
+                         str(out / "t.jsonl"), "--plot", str(out / "p.png")], tmp_path,
+                        ZSIM_TEST_MARK=mark.split("=", 1)[1])
     try:
         wait_for_temp_growth(out, proc)
-        assert len(processes_marked(mark)) == 2      # zsim and the plot's child
+        assert len(live_processes.find(env=mark)) == 2      # zsim and the plot's child
         proc.send_signal(signal.SIGINT)
         time.sleep(0.1)                 # the second while the outputs are being finished
         proc.send_signal(signal.SIGINT)
@@ -161,10 +142,7 @@ def test_a_second_interrupt_leaves_no_plot_child(tmp_path):
             proc.kill()
             proc.communicate()
     assert rc == 130, stderr
-    deadline = time.monotonic() + 10
-    while processes_marked(mark) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert processes_marked(mark) == []
+    assert live_processes.wait_gone(env=mark) == []
     assert leftovers(out) == []
 
 

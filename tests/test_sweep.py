@@ -185,25 +185,37 @@ def test_plot_two_parameters_and_extra_panels(tmp_path):
     assert not (tmp_path / "q.png").exists()
 
 
-def test_sigint_keeps_the_finished_rows(tmp_path):
-    out = tmp_path / "out"
+def interrupted_sweep(out: Path, duration: str, jobs: int, *, settle: float,
+                      second_after: float | None = None) -> tuple[subprocess.Popen, str]:
+    """Start a 40-point sweep in its own process group, wait (bounded) until a worker
+    runs a point, then ``settle`` seconds more, and send SIGINT (and a second one
+    ``second_after`` seconds later); the finished process and its stderr."""
     proc = subprocess.Popen([sys.executable, "-m", "zsim", "sweep", str(BURST), "--param",
-                             f"{SIZE}=1..40", "--duration", "30s", "-j", "1", "-O", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                             f"{SIZE}=1..40", "--duration", duration, "-j", str(jobs), "-O",
+                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:  # until the first point
-            if not (out / ".zsim-output").exists() and _children(proc.pid):
+            if _children(proc.pid):
                 break
-            time.sleep(0.1)
-        time.sleep(1.0)
+            time.sleep(0.05)
+        time.sleep(settle)
         os.kill(proc.pid, signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
+        if second_after is not None:
+            time.sleep(second_after)
+            os.kill(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+    return proc, stderr
+
+
+def test_sigint_keeps_the_finished_rows(tmp_path):
+    out = tmp_path / "out"
+    proc, stderr = interrupted_sweep(out, "30s", 1, settle=1.0)
     assert proc.returncode == 130, stderr
     doc = json.loads((out / "results.json").read_text())
     assert doc["stopped"] == "SIGINT" and len(doc["rows"]) < 40
@@ -217,47 +229,11 @@ def _children(pid: int) -> bool:
         return True
 
 
-def _group_alive(pgid: int) -> list[int]:
-    """Live processes of process group ``pgid`` (Linux /proc)."""
-    alive = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                alive.append(int(entry.name))
-    return alive
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-def test_a_second_sigint_ends_the_workers_and_exits_at_once(tmp_path):
+def test_a_second_sigint_ends_the_workers_and_exits_at_once(tmp_path, live_processes):
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "zsim", "sweep", str(BURST), "--param",
-                             f"{SIZE}=1..40", "--duration", "3000s", "-j", "2", "-O",
-                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:  # a point is running
-            if _children(proc.pid):
-                break
-            time.sleep(0.05)
-        time.sleep(0.5)
-        os.kill(proc.pid, signal.SIGINT)
-        time.sleep(0.2)
-        os.kill(proc.pid, signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+    proc, stderr = interrupted_sweep(out, "3000s", 2, settle=0.5, second_after=0.2)
     assert proc.returncode == 130, stderr
     assert "SIGINT again: exiting now" in stderr
-    deadline = time.monotonic() + 10
-    while _group_alive(proc.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _group_alive(proc.pid) == []
+    assert live_processes.wait_gone(group=proc.pid) == []
     leftovers = [p.name for p in out.rglob("*.tmp")] if out.exists() else []
     assert leftovers == []

@@ -200,27 +200,29 @@ def test_report_write_interrupted_leaves_the_old_report_and_no_temporary(tmp_pat
     assert os.listdir(tmp_path) == ["twister.json"]
 
 
-def test_duplicate_key_in_a_suite_file_is_bad_input(tmp_path, capsys):
+def suite_status(tmp_path: Path, testcase_yaml: str) -> tuple[Path, int]:
+    """A suite of the hello model with this testcase.yaml, and twister's status on it."""
     suite = tmp_path / "root" / "s"
     suite.mkdir(parents=True)
     (suite / "model.py").write_text((HELLO / "model.py").read_text())
-    (suite / "testcase.yaml").write_text(
-        "tests:\n  dup.key.one:\n    timeout: 5\n    timeout: 500\n")
-    assert twister("-T", str(tmp_path / "root"), "-p", "native_sim",
-                   "-O", str(tmp_path / "o")) == 2
+    (suite / "testcase.yaml").write_text(testcase_yaml)
+    return suite, twister("-T", str(tmp_path / "root"), "-p", "native_sim",
+                          "-O", str(tmp_path / "o"))
+
+
+def test_duplicate_key_in_a_suite_file_is_bad_input(tmp_path, capsys):
+    suite, status = suite_status(
+        tmp_path, "tests:\n  dup.key.one:\n    timeout: 5\n    timeout: 500\n")
+    assert status == 2
     err = capsys.readouterr().err
     assert f"{suite / 'testcase.yaml'}:4:" in err and "timeout" in err
     assert not (tmp_path / "o").exists()
 
 
 def test_every_schema_error_is_listed_with_its_line(tmp_path, capsys):
-    suite = tmp_path / "root" / "s"
-    suite.mkdir(parents=True)
-    (suite / "model.py").write_text((HELLO / "model.py").read_text())
-    (suite / "testcase.yaml").write_text(
-        "tests:\n  a.check.one:\n    timeout: -1\n  a.check.two:\n    min_ram: -4\n")
-    assert twister("-T", str(tmp_path / "root"), "-p", "native_sim",
-                   "-O", str(tmp_path / "o")) == 2
+    suite, status = suite_status(
+        tmp_path, "tests:\n  a.check.one:\n    timeout: -1\n  a.check.two:\n    min_ram: -4\n")
+    assert status == 2
     err = capsys.readouterr().err
     assert f"{suite / 'testcase.yaml'}:3:" in err and f"{suite / 'testcase.yaml'}:5:" in err
 
