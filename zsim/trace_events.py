@@ -28,6 +28,7 @@ _crc32 = zlib.crc32
 FLUSH_LINES = 512           # JSON lines gathered before one write (from the sources)
 FLUSH_BYTES = 65536         # bytes of JSON lines gathered before one write (compiled)
 EXACT = 2 ** 53             # integers a double holds exactly
+_FAULT_RET = -errno.EFAULT  # a handler's fault, as packet_event_process reports it
 
 
 class EventKind:
@@ -230,7 +231,7 @@ class Tap:
     def _handle(self, queue: Any, sink: Any, buf: Any, ret: int) -> None:
         if self.levels is not None:
             self._level_queue(queue)
-        if ret == -errno.EFAULT:
+        if ret == _FAULT_RET:
             self._event(QUEUE_FAULT, (queue, sink, buf))
         if buf is not None:
             n, crc = crc_of(buf)
