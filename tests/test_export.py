@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from zsim.export.atomic import atomic_write, write_text
+from zsim.export.atomic import AtomicFile, atomic_write, write_text
 from zsim.export.graph import Edge, Graph, Node, graph_of, render_svg, to_dot, write_graph
 from zsim.export.jsonl import write_jsonl
 from zsim.export.perfetto import build_trace, write_perfetto
@@ -237,6 +237,26 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
         f.write(b"\x00\x01")
     assert (tmp_path / "new.bin").read_bytes() == b"\x00\x01"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.bin", "out.json"]
+
+
+def test_a_synced_file_is_still_written_whole_or_not_at_all(tmp_path):
+    """``sync`` (the trace's wait for the disk, while the plot is drawn) puts nothing in
+    place: a discard after it leaves the old file, writes after it reach the commit."""
+    target = tmp_path / "t.jsonl"
+    write_text(target, "old\n")
+    f = AtomicFile(target, "wb")
+    f.file.write(b"half\n")
+    f.sync()
+    assert target.read_text() == "old\n"
+    f.discard()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]
+    f = AtomicFile(target, "wb")
+    f.file.write(b"one\n")
+    f.sync()
+    f.file.write(b"two\n")
+    f.commit()
+    assert target.read_text() == "one\ntwo\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]
 
 
 @pytest.mark.parametrize("model", ["topology.yaml", "model.py"])

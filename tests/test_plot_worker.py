@@ -59,6 +59,26 @@ def test_the_child_draws_the_image_drawn_in_process():
     assert gone_within(pid, 10)
 
 
+def test_a_frame_prepared_during_the_run_gives_the_same_image():
+    """``prepare`` (the planned end) lets the child draw the frame while the run goes; a run
+    that ends elsewhere (stopped early) is drawn whole, for its real end."""
+    for planned, end in ((140_000.0, 140_000.0), (500_000.0, 140_000.0)):
+        worker = PlotWorker()
+        worker.prepare(HEADER, planned)
+        png = worker.render(HEADER, levels(), LATENCIES, end)
+        assert png == render_plot(HEADER, plain_levels(levels()), LATENCIES, end)
+
+
+def test_preparing_for_a_child_that_has_ended_is_reported_by_the_result():
+    worker = PlotWorker()
+    worker.proc.kill()
+    worker.proc.wait(10)
+    worker.prepare(HEADER, 140_000.0)           # the broken pipe is not an error here
+    worker.submit(HEADER, levels(), LATENCIES, 140_000.0)
+    with pytest.raises(PlotError, match="drawing the plot failed"):
+        worker.result()
+
+
 def test_a_child_error_is_a_plot_error_naming_it():
     worker = PlotWorker()
     worker.submit(HEADER, levels(), {"sink": [("not a number", 1)]}, 1000.0)

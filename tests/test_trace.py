@@ -13,6 +13,7 @@ from zsim import K_MSEC, K_NO_WAIT, K_SECONDS, NetBufPool
 from zsim.packet_io import PacketEventQueue, PacketSink, PacketSource, connect
 from zsim.sim_executor import SimulatorExecutor
 from zsim.trace import TraceRecorder, measure, write_trace
+from zsim.trace_events import length_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "basic_packet_routing"
@@ -66,8 +67,10 @@ def test_measure_of_a_freed_buffer(kernel):
     buf = NetBufPool(k, "p", 1, 8).alloc(K_NO_WAIT)
     buf.add_mem(b"abc")
     assert measure(buf) == (3, f"{zlib.crc32(b'abc'):08x}")
+    assert length_of(buf) == 3
     buf.unref()
     assert measure(buf) == (0, "00000000")
+    assert length_of(buf) == 0
 
 
 def test_alloc_and_free_events_track_pool_occupancy(kernel):

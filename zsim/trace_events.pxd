@@ -246,6 +246,9 @@ cdef class EventKind:
 @cython.locals(b=NetBuf, n=Py_ssize_t, head=Py_ssize_t, length=Py_ssize_t, pool=NetBufPool)
 cpdef tuple crc_of(NetBuf buf)
 
+@cython.locals(b=NetBuf, n=Py_ssize_t)
+cpdef Py_ssize_t length_of(NetBuf buf) except -1
+
 @cython.locals(whole=cython.longlong, out=bytearray, n=Py_ssize_t)
 cpdef str us_text(double us)
 

@@ -118,6 +118,21 @@ def crc_of(buf: Any) -> tuple[int, int]:
     return n, crc
 
 
+def length_of(buf: Any) -> int:
+    """The total length of a fragment chain, as ``crc_of`` gives it, with no CRC."""
+    if buf.frags is None and buf._ref:      # one fragment, alive: the common case
+        return buf.len
+    n = 0
+    b = buf
+    try:
+        while b is not None:
+            n += len(b.data)
+            b = b.frags
+    except ZsimError:
+        return 0
+    return n
+
+
 def us_text(us: float) -> str:
     """A float as ``json.dumps`` writes it (``repr``), with a fast path for whole numbers
     (compiled: the trace's own float writer, ``zsim_double`` in trace_events.pxd)."""
@@ -225,8 +240,7 @@ class Tap:
     def _enqueue(self, src: Any, sink: Any, buf: Any) -> None:
         if self.levels is not None:
             self._level_sink(sink)
-        n, crc = crc_of(buf)
-        self._event(ENQUEUE, (src, sink, buf, n))
+        self._event(ENQUEUE, (src, sink, buf, length_of(buf)))
 
     def _handle(self, queue: Any, sink: Any, buf: Any, ret: int) -> None:
         if self.levels is not None:
@@ -384,4 +398,4 @@ def measure(buf: Any) -> tuple[int, str]:
     return n, f"{crc:08x}"
 
 
-__all__ = ["EventKind", "Tap", "crc_of", "measure", "us_text"]
+__all__ = ["EventKind", "Tap", "crc_of", "length_of", "measure", "us_text"]

@@ -112,7 +112,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     def started(k: Any, header: dict) -> None:
         kernel.append(k)
-        outputs.start(header)
+        outputs.start(header, _duration_us(duration))
         guard.stop = k.stop
 
     executor = SimulatorExecutor(board_dirs=args.board_dir or (), costs=args.costs,

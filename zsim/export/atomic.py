@@ -38,13 +38,23 @@ class AtomicFile:
             raise
         self.done = False
 
+    def sync(self) -> None:
+        """Write what is buffered and wait until the disk has it (``commit`` does it too;
+        done earlier, the wait overlaps other work)."""
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+        except BaseException:
+            self.discard()
+            raise
+
     def commit(self) -> None:
         """Finish the file and put it in place of ``path``."""
         if self.done:
             return
         try:
             self.file.flush()
-            os.fsync(self.file.fileno())
+            os.fsync(self.file.fileno())    # quick after sync(): nothing new to write
             self.file.close()
             os.chmod(self.tmp, 0o666 & ~_umask())
             os.replace(self.tmp, self.path)

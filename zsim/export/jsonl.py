@@ -26,6 +26,10 @@ class JsonlWriter:
     def __call__(self, ev: Mapping[str, Any]) -> None:
         self.write((json.dumps(ev) + "\n").encode())
 
+    def sync(self) -> None:
+        """Have the disk hold what was written (before ``commit``, overlapping other work)."""
+        self.out.sync()
+
     def commit(self) -> None:
         self.out.commit()
 

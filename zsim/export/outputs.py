@@ -63,9 +63,12 @@ class RunOutputs:
     def wants_switches(self) -> bool:
         return self._perfetto is not None
 
-    def start(self, header: dict[str, Any]) -> None:
-        """The run's header: the trace's first line, Perfetto's metadata."""
+    def start(self, header: dict[str, Any], end_us: float | None = None) -> None:
+        """The run's header: the trace's first line, Perfetto's metadata; ``end_us``: the
+        virtual time the run is to end at, when known (the plot's frame is drawn ahead)."""
         self.header = dict(header)
+        if self._plotter is not None and end_us:
+            self._plotter.prepare(header, end_us)
         if self._jsonl is not None:
             self._jsonl.start(header)
         if self._perfetto is not None:
@@ -95,6 +98,8 @@ class RunOutputs:
         self.finish(kernel, end_us)
         written: list[Path] = []
         try:
+            if self._jsonl is not None and self._plotter is not None:
+                self._jsonl.sync()          # the disk writes while the plot is drawn
             png = self._plotter.result() if self._plotter is not None else None
             if self._jsonl is not None:     # (after the plot, which may still fail)
                 self._jsonl.commit()

@@ -1,13 +1,14 @@
-"""``--plot``: a PNG of queue depths and pools' buffers in use over virtual time, and a
-latency histogram per sink (drawn by ``zsim.export.plot_render``).
+"""``--plot``: a PNG of queue depths and pools' buffers in use over virtual time, and each
+sink's latency by percentile (drawn by ``zsim.export.plot_render``).
 
 The levels come from ``BucketSeries`` (a fixed number of buckets, each with its minimum,
 maximum and last value: the shaded band shows every spike) and the latencies from the
 sinks' recorders (zsim/latency.py), so the plot agrees with the summary and Perfetto.
 
 ``PlotWorker`` draws in a child process started with the run: importing matplotlib (about
-half a second) happens while the run goes, on another core, and only the drawing itself
-waits for the run's end.
+half a second) and drawing what does not depend on the data (``prepare``: titles, panels,
+the time axis of a run whose end is known) happen while the run goes, on another core;
+only the data, the level axes and the legends wait for the run's end.
 """
 
 from __future__ import annotations
@@ -82,13 +83,24 @@ class PlotWorker:
         else:
             _LIVE.add(self.proc)
 
+    def prepare(self, header: Mapping[str, Any], end_us: float) -> None:
+        """Tell the child the run's header and planned end (virtual µs), so that it draws
+        the figure's frame while the run goes. A run that ends elsewhere is drawn whole."""
+        if self.proc is None or self._args is not None:
+            return
+        try:
+            self.proc.stdin.write(pickle.dumps(("prepare", dict(header), end_us)))
+            self.proc.stdin.flush()
+        except OSError:     # the child has ended: result() says why
+            pass
+
     def submit(self, header: Mapping[str, Any], levels: Mapping[str, BucketSeries],
                latencies: Latencies, end_us: float) -> None:
         """Hand the run's data to the child, which starts drawing (returns at once)."""
         self._args = (dict(header), plain_levels(levels),
                       {k: list(v) for k, v in latencies.items()}, end_us)
         if self.proc is not None:
-            data = pickle.dumps(self._args)
+            data = pickle.dumps(("draw", *self._args))
             self._feeder = threading.Thread(target=self._feed, args=(self.proc, data),
                                             name="zsim-plot", daemon=True)
             self._feeder.start()
