@@ -178,6 +178,12 @@ cdef extern from *:
         return n;
     }
 
+    /* Bytes start to end of a bytearray, as a bytes object. */
+    static CYTHON_INLINE PyObject *zsim_copy(PyObject *ba, Py_ssize_t start, Py_ssize_t end)
+    {
+        return PyBytes_FromStringAndSize(PyByteArray_AS_STRING(ba) + start, end - start);
+    }
+
     /* A float as repr() (and json.dumps) writes it. */
     /* Whole numbers, and below 2**40 multiples of 0.001, take a fast path: there the
        multiples of 0.001 are over 4 ulp apart, so the decimal k/1000 with its trailing
@@ -224,6 +230,7 @@ cdef extern from *:
     Py_ssize_t zsim_double(bytearray ba, Py_ssize_t n, double v) except -1
     Py_ssize_t zsim_plain_str(bytearray ba, Py_ssize_t n, str s) except -1
     object zsim_view(bytearray storage, Py_ssize_t head, Py_ssize_t len)
+    bytes zsim_copy(bytearray ba, Py_ssize_t start, Py_ssize_t end)
     Py_ssize_t zsim_fields(bytearray ba, Py_ssize_t n, bytes codes, tuple seps, tuple values,
                            dict names, Py_ssize_t i, Py_ssize_t *stop) except -1
 
@@ -276,6 +283,9 @@ cdef class Tap:
     cdef dict _pools
     cdef dict _tracks
     cdef dict _starts
+    cdef long long _at
+    cdef double _us
+    cdef bytes _stamp
 
     cpdef Tap install(self)
     cdef _dispatch(self, int call, a, b, c, d)
@@ -294,7 +304,8 @@ cdef class Tap:
     cdef _event(self, EventKind kind, tuple values)
     cpdef flush(self)
     @cython.locals(i=Py_ssize_t, parts=list, codes=str, seps=tuple, out=bytearray,
-                   n=Py_ssize_t, code=Py_UCS4, buf=NetBuf, sep=bytes, stop=Py_ssize_t)
+                   n=Py_ssize_t, code=Py_UCS4, buf=NetBuf, sep=bytes, stop=Py_ssize_t,
+                   start=Py_ssize_t, stamp=bytes)
     cdef _line(self, EventKind kind, long long tick, double us, tuple values)
     @cython.locals(text=str)
     cdef str _name(self, v)

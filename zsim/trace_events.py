@@ -180,6 +180,9 @@ class Tap:
         self._pools: dict[Any, str] = {}     # pools' names as the start of a trace id
         self._tracks: dict[Any, str] = {}    # level track names by object
         self._starts: dict[tuple[Any, Any], float] = {}   # open sends: start (µs)
+        self._at = -1                       # the instant (k._now) of the last event, its
+        self._us = 0.0                      # time in µs and (compiled) the text of its
+        self._stamp: bytes | None = None    # tick and µs in a line, made once per instant
 
     def install(self) -> Tap:
         """Become the kernel's tracer (told of switches only when they are recorded)."""
@@ -284,11 +287,16 @@ class Tap:
 
     # ------------------------------------------------------------ output
     def _now_us(self) -> float:
-        """``k.now_us``."""
+        """``k.now_us``, computed once per instant."""
         now = self.k._now
-        if self._exact and now < EXACT:
-            return now / self._ups * 1000000.0  # as k.now_us: both exact as doubles
-        return self.k.now_us
+        if now != self._at:
+            self._at = now
+            self._stamp = None
+            if self._exact and now < EXACT:
+                self._us = now / self._ups * 1000000.0  # as k.now_us: both exact as doubles
+            else:
+                self._us = self.k.now_us
+        return self._us
 
     def _event(self, kind: EventKind, values: tuple) -> None:
         k = self.k
@@ -322,9 +330,16 @@ class Tap:
             out = self._out
             sep = kind.head_b
             n = zsim_raw(out, self._used, sep, len(sep))  # noqa: F821 - .pxd
-            n = zsim_ll(out, n, tick)  # noqa: F821 - .pxd
-            n = zsim_raw(out, n, b', "us": ', 8)  # noqa: F821 - .pxd
-            n = zsim_double(out, n, us)  # noqa: F821 - .pxd
+            stamp = self._stamp
+            if stamp is None or us != self._us:     # the first event of this instant
+                start = n
+                n = zsim_ll(out, n, tick)  # noqa: F821 - .pxd
+                n = zsim_raw(out, n, b', "us": ', 8)  # noqa: F821 - .pxd
+                n = zsim_double(out, n, us)  # noqa: F821 - .pxd
+                if us == self._us:
+                    self._stamp = zsim_copy(out, start, n)  # noqa: F821 - .pxd
+            else:
+                n = zsim_raw(out, n, stamp, len(stamp))  # noqa: F821 - .pxd
             i = 0
             stop = 0
             while True:         # C writes the fields, up to one it leaves to this loop
