@@ -33,9 +33,9 @@ Latencies = Mapping[str, Sequence[tuple[float, int]]]
 
 class Plot:
     """The figure in two steps. ``Plot(header, end_us)`` draws what depends only on the
-    run's header and end (title, panels, time and percentile axes): a child process does it
-    while the run goes. ``finish(levels, latencies)`` adds the data, the level and latency
-    axes and the legends, and returns the PNG.
+    run's header and end (title, panels, time axis): a child process does it while the run
+    goes. ``finish(levels, latencies)`` adds the data, the level and percentile axes and the
+    legends, and returns the PNG.
 
     Three panels, whatever the number of queues, pools and sinks: matplotlib's cost is
     mostly per panel and per label, and drawing the data on a prepared figure is what is
@@ -117,8 +117,8 @@ class Plot:
         self._draw(ax, bool(series), "none in this model")
 
     def _percentiles(self, ax: Any, lat: Latencies) -> None:
-        """Each sink's latency (ms) against the share of its packets at or below it, up
-        to the percentile its number of packets can tell (99 % from 100 packets on)."""
+        """Each sink's latency (ms) against the share of its packets at or below it, with
+        one nine per power of ten of packets (99 % for 11 to 100 packets), five at most."""
         from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator
 
         top = 0.0
