@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from . import errno
-from .errors import ZsimError
 
 try:
     import cython
@@ -95,26 +94,23 @@ _CALLS = {"enqueue": _ENQUEUE, "handle": _HANDLE, "alloc": _ALLOC, "free": _FREE
 def crc_of(buf: Any) -> tuple[int, int]:
     """``(len, crc)`` of a fragment chain: its total length and the CRC-32 of all its bytes;
     ``(0, 0)`` for a buffer already freed."""
-    if buf.frags is None and buf._ref:      # one fragment, alive: the common case
-        if cython.compiled:     # its bytes in the pool's storage, with no slice made
-            pool = buf.pool
-            head = buf._head
-            length = buf.len
-            return length, _crc32(zsim_view(pool.storage, head, length))  # noqa: F821 - .pxd
-        else:
-            data = buf.data
-            return len(data), _crc32(data)
     n = 0
     crc = 0
     b = buf
-    try:
-        while b is not None:
+    while b is not None:
+        if not b._ref:      # freed (a consumed send's buffer): no bytes, no error raised
+            return 0, 0
+        if cython.compiled:     # the bytes in the pool's storage, with no slice made
+            pool = b.pool
+            head = b._head
+            length = b.len
+            crc = _crc32(zsim_view(pool.storage, head, length), crc)  # noqa: F821 - .pxd
+        else:
             data = b.data
-            n += len(data)
+            length = len(data)
             crc = _crc32(data, crc)
-            b = b.frags
-    except ZsimError:
-        return 0, 0
+        n += length
+        b = b.frags
     return n, crc
 
 
@@ -124,12 +120,11 @@ def length_of(buf: Any) -> int:
         return buf.len
     n = 0
     b = buf
-    try:
-        while b is not None:
-            n += len(b.data)
-            b = b.frags
-    except ZsimError:
-        return 0
+    while b is not None:
+        if not b._ref:
+            return 0
+        n += len(b.data)
+        b = b.frags
     return n
 
 
