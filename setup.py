@@ -41,6 +41,10 @@ COMPILED = {
     "zsim/export/series.py": "-O1",
 }
 
+# Modules that call zlib from C when the compiler finds it (zlib_found).
+USES_ZLIB = {"zsim.trace_events"}
+ZLIB = {"libraries": ["z"], "define_macros": [("ZSIM_ZLIB", "1")]}
+
 DIRECTIVES = {
     "language_level": 3,
     "annotation_typing": False,     # types come from the .pxd files only
@@ -76,7 +80,9 @@ def ext_modules() -> list:
         return []
     headers = [os.path.dirname(greenlet.__file__)]      # greenlet.h
     exts = [Extension(path[:-3].replace("/", "."), [path], optional=True, include_dirs=headers,
-                      extra_compile_args=[opt, *CFLAGS], extra_link_args=LDFLAGS)
+                      extra_compile_args=[opt, *CFLAGS], extra_link_args=LDFLAGS,
+                      **(ZLIB if path[:-3].replace("/", ".") in USES_ZLIB and zlib_found()
+                         else {}))
             for path, opt in COMPILED.items()]
     try:
         built = cythonize(exts, compiler_directives=DIRECTIVES, quiet=True, nthreads=jobs())
@@ -87,6 +93,32 @@ def ext_modules() -> list:
         ext.optional = True
     # Largest C file first, so that kernel/core.c (a third of the work) does not start last.
     return sorted(built, key=lambda ext: -os.path.getsize(ext.sources[0]))
+
+
+def zlib_found() -> bool:
+    """Whether the C compiler finds zlib (zlib.h and libz). With it, trace_events computes
+    its CRC-32 digests by calling zlib's ``crc32`` from C; without, through Python's zlib
+    module (the same digests, a little slower)."""
+    import tempfile
+
+    try:
+        from distutils.ccompiler import new_compiler
+        from distutils.sysconfig import customize_compiler
+    except ImportError:
+        return False
+    compiler = new_compiler()
+    customize_compiler(compiler)
+    with tempfile.TemporaryDirectory(prefix="zsim-zlib-") as tmp:
+        probe = os.path.join(tmp, "probe.c")
+        with open(probe, "w") as f:
+            f.write("#include <zlib.h>\nint main(void) { return (int)crc32(0L, Z_NULL, 0); }\n")
+        try:
+            objects = compiler.compile([probe], output_dir=tmp)
+            compiler.link_executable(objects, os.path.join(tmp, "probe"), libraries=["z"])
+        except Exception:  # noqa: BLE001 - any failure: no zlib for C
+            print("zsim: zlib.h or libz not found; trace digests go through Python's zlib")
+            return False
+    return True
 
 
 def build_info():

@@ -8,12 +8,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zsim import K_MSEC, K_NO_WAIT, K_SECONDS, NetBufPool
 from zsim.packet_io import PacketEventQueue, PacketSink, PacketSource, connect
 from zsim.sim_executor import SimulatorExecutor
 from zsim.trace import TraceRecorder, measure, write_trace
-from zsim.trace_events import length_of
+from zsim.trace_events import crc_of, length_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "basic_packet_routing"
@@ -71,6 +73,30 @@ def test_measure_of_a_freed_buffer(kernel):
     buf.unref()
     assert measure(buf) == (0, "00000000")
     assert length_of(buf) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(max_size=64), min_size=1, max_size=5), st.integers(0, 8))
+def test_a_chains_digest_is_zlibs_crc32_of_its_bytes(parts, reserve):
+    """``crc_of`` (zlib's crc32 called from C in the compiled core, through Python's zlib
+    module from the sources) over the chain's bytes, each fragment read at its data start."""
+    from zsim import Kernel
+
+    k = Kernel(board="native_sim")
+    head = None
+    for i, data in enumerate(parts):
+        buf = NetBufPool(k, f"p{i}", 1, 80).alloc(K_NO_WAIT)
+        buf.reserve(reserve)                # data not at the start of the storage
+        buf.add_mem(data)
+        if head is None:
+            head = buf
+        else:
+            head.frag_add(buf)
+    whole = b"".join(parts)
+    assert crc_of(head) == (len(whole), zlib.crc32(whole))
+    assert length_of(head) == len(whole)
+    head.unref()
+    assert crc_of(head) == (0, 0) and length_of(head) == 0
 
 
 def test_alloc_and_free_events_track_pool_occupancy(kernel):

@@ -114,6 +114,26 @@ cdef extern from *:
         return n + len + 2;
     }
 
+    /* CRC-32 of len bytes at offset head of a bytearray, continuing crc, by zlib's own
+       crc32 when setup.py found zlib for C (ZSIM_ZLIB); zsim_zlib() says whether. */
+    #ifdef ZSIM_ZLIB
+    #include <zlib.h>
+    static CYTHON_INLINE int zsim_zlib(void) { return 1; }
+    static CYTHON_INLINE unsigned long zsim_crc32(unsigned long crc, PyObject *storage,
+                                                  Py_ssize_t head, Py_ssize_t len)
+    {
+        return crc32(crc, (const Bytef *)PyByteArray_AS_STRING(storage) + head, (uInt)len);
+    }
+    #else
+    static CYTHON_INLINE int zsim_zlib(void) { return 0; }
+    static CYTHON_INLINE unsigned long zsim_crc32(unsigned long crc, PyObject *storage,
+                                                  Py_ssize_t head, Py_ssize_t len)
+    {
+        (void)storage; (void)head; (void)len;
+        return crc;
+    }
+    #endif
+
     /* A read-only view of len bytes at offset head of a bytearray (a buffer's data in its
        pool's storage), with no slice object made. */
     static CYTHON_INLINE PyObject *zsim_view(PyObject *storage, Py_ssize_t head,
@@ -230,6 +250,9 @@ cdef extern from *:
     Py_ssize_t zsim_double(bytearray ba, Py_ssize_t n, double v) except -1
     Py_ssize_t zsim_plain_str(bytearray ba, Py_ssize_t n, str s) except -1
     object zsim_view(bytearray storage, Py_ssize_t head, Py_ssize_t len)
+    bint zsim_zlib()
+    unsigned long zsim_crc32(unsigned long crc, bytearray storage, Py_ssize_t head,
+                             Py_ssize_t len)
     bytes zsim_copy(bytearray ba, Py_ssize_t start, Py_ssize_t end)
     Py_ssize_t zsim_fields(bytearray ba, Py_ssize_t n, bytes codes, tuple seps, tuple values,
                            dict names, Py_ssize_t i, Py_ssize_t *stop) except -1
@@ -250,7 +273,8 @@ cdef class EventKind:
     cpdef tuple plain(self, tuple values)
 
 
-@cython.locals(b=NetBuf, n=Py_ssize_t, head=Py_ssize_t, length=Py_ssize_t, pool=NetBufPool)
+@cython.locals(b=NetBuf, n=Py_ssize_t, head=Py_ssize_t, length=Py_ssize_t, pool=NetBufPool,
+               crc=cython.ulong)
 cpdef tuple crc_of(NetBuf buf)
 
 @cython.locals(b=NetBuf, n=Py_ssize_t)

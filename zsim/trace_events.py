@@ -104,7 +104,10 @@ def crc_of(buf: Any) -> tuple[int, int]:
             pool = b.pool
             head = b._head
             length = b.len
-            crc = _crc32(zsim_view(pool.storage, head, length), crc)  # noqa: F821 - .pxd
+            if zsim_zlib():  # noqa: F821 - .pxd: zlib's crc32 called from C
+                crc = zsim_crc32(crc, pool.storage, head, length)  # noqa: F821 - .pxd
+            else:
+                crc = _crc32(zsim_view(pool.storage, head, length), crc)  # noqa: F821
         else:
             data = b.data
             length = len(data)
