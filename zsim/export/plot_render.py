@@ -184,19 +184,14 @@ def _nines(q: float) -> float:
 
 
 def warm_up() -> None:
-    """Import matplotlib and draw a small figure once (fonts and renderer loaded)."""
+    """Import what drawing needs (matplotlib with its Agg canvas, PIL's PNG writer). The
+    frame (``Plot``), drawn next while the run goes, loads the fonts."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(2, 2))
-    ax = fig.add_subplot()
-    ax.set_title("zsim")
-    ax.step([0, 1], [0, 1], where="post")
-    ax.fill_between([0, 1], [0, 0], [1, 1], step="post")
-    ax.legend(["zsim"])
-    fig.savefig(io.BytesIO(), format="png", dpi=30)
+    from matplotlib.backends import backend_agg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
+    from PIL import Image, PngImagePlugin  # noqa: F401
 
 
 def serve() -> int:
