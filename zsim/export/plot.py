@@ -92,9 +92,10 @@ class PlotWorker:
         the figure's frame while the run goes. A run that ends elsewhere is drawn whole."""
         if self.proc is None or self._args is not None:
             return
-        try:
-            self.proc.stdin.write(pickle.dumps(("prepare", dict(header), end_us)))
-            self.proc.stdin.flush()
+        data = memoryview(pickle.dumps(("prepare", dict(header), end_us)))
+        try:    # unbuffered: nothing is left to flush if the pipe is broken
+            while data:
+                data = data[os.write(self.proc.stdin.fileno(), data):]
         except OSError:     # the child has ended: result() says why
             pass
 
