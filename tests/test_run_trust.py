@@ -3,6 +3,7 @@ overwritten, bad input writes nothing, crashes say where, and the exit-code cont
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,10 +32,18 @@ def write_model(tmp_path: Path, body: str, name: str = "m", conf: str | None = N
     return d
 
 
-def zsim_process(args: list[str], cwd: Path, **env_extra: str) -> subprocess.Popen:
+@contextlib.contextmanager
+def zsim_process(args: list[str], cwd: Path, **env_extra: str) -> Iterator[subprocess.Popen]:
+    """``zsim ARGS`` running, killed and reaped on the way out if it has not ended."""
     env = dict(os.environ, PYTHONUNBUFFERED="1", **env_extra)
-    return subprocess.Popen([sys.executable, "-m", "zsim", *args], cwd=cwd, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "zsim", *args], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 def wait_for_temp_growth(directory: Path, proc: subprocess.Popen, size: int = 100_000,
@@ -66,17 +76,12 @@ def leftovers(directory: Path) -> list[str]:
 def test_a_signal_stops_the_run_and_keeps_every_result(tmp_path, sig):
     out = tmp_path / "out"
     out.mkdir()
-    proc = zsim_process(["run", str(SAMPLE), "--duration", LONG, "--quiet",
-                         "--trace", str(out / "t.jsonl"), "--perfetto", str(out / "p.json"),
-                         "--plot", str(out / "p.png")], tmp_path)
-    try:
+    with zsim_process(["run", str(SAMPLE), "--duration", LONG, "--quiet",
+                       "--trace", str(out / "t.jsonl"), "--perfetto", str(out / "p.json"),
+                       "--plot", str(out / "p.png")], tmp_path) as proc:
         wait_for_temp_growth(out, proc)
         proc.send_signal(sig)
         rc, stdout, stderr = finish(proc)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert rc == 128 + sig, stderr
     assert "Traceback" not in stderr
     assert f"interrupted by {signal.Signals(sig).name}" in stdout
@@ -98,18 +103,13 @@ def test_a_second_interrupt_exits_at_once_and_leaves_no_temporary_file(tmp_path)
     out = tmp_path / "out"
     out.mkdir()
     (out / "t.jsonl").write_text("previous trace\n")
-    proc = zsim_process(["run", str(SAMPLE), "--duration", LONG, "--quiet",
-                         "--trace", str(out / "t.jsonl"), "--perfetto", str(out / "p.json")],
-                        tmp_path)
-    try:
+    with zsim_process(["run", str(SAMPLE), "--duration", LONG, "--quiet",
+                       "--trace", str(out / "t.jsonl"), "--perfetto", str(out / "p.json")],
+                      tmp_path) as proc:
         wait_for_temp_growth(out, proc)
         proc.send_signal(signal.SIGINT)
         proc.send_signal(signal.SIGINT)
         rc, stdout, stderr = finish(proc)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert rc == 130
     assert "Traceback" not in stderr
     assert leftovers(out) == []
@@ -127,20 +127,15 @@ def test_a_second_interrupt_leaves_no_plot_child(tmp_path, live_processes):
     out = tmp_path / "out"
     out.mkdir()
     mark = f"ZSIM_TEST_MARK={os.getpid()}-{time.monotonic_ns()}"
-    proc = zsim_process(["run", str(SAMPLE), "--duration", LONG, "--quiet", "--trace",
-                         str(out / "t.jsonl"), "--plot", str(out / "p.png")], tmp_path,
-                        ZSIM_TEST_MARK=mark.split("=", 1)[1])
-    try:
+    with zsim_process(["run", str(SAMPLE), "--duration", LONG, "--quiet", "--trace",
+                       str(out / "t.jsonl"), "--plot", str(out / "p.png")], tmp_path,
+                      ZSIM_TEST_MARK=mark.split("=", 1)[1]) as proc:
         wait_for_temp_growth(out, proc)
         assert len(live_processes.find(env=mark)) == 2      # zsim and the plot's child
         proc.send_signal(signal.SIGINT)
         time.sleep(0.1)                 # the second while the outputs are being finished
         proc.send_signal(signal.SIGINT)
         rc, _, stderr = finish(proc)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert rc == 130, stderr
     assert live_processes.wait_gone(env=mark) == []
     assert leftovers(out) == []

@@ -120,7 +120,7 @@ class RunGuard:
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.signum is not None:
-            _exit_now(signum)
+            exit_now(signum)
         self.signum = signum
         if self._running:
             if not self._asked:
@@ -146,9 +146,9 @@ class RunGuard:
         raise RunStopped("the simulation did not reach a reschedule point")
 
 
-def _exit_now(signum: int) -> None:
+def exit_now(signum: int) -> None:
     """A second signal: remove temporary output files, end the plot's child and exit with
-    128 + N."""
+    128 + N (``zsim run``, and ``zsim sweep`` once its workers are ended)."""
     from .export.atomic import discard_all
 
     discard_all()
@@ -163,4 +163,4 @@ def _exit_now(signum: int) -> None:
         os._exit(128 + signum)
 
 
-__all__ = ["GRACE_S", "SIGNALS", "RunGuard", "model_location", "signal_name"]
+__all__ = ["GRACE_S", "SIGNALS", "RunGuard", "exit_now", "model_location", "signal_name"]

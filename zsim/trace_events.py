@@ -328,14 +328,13 @@ class Tap:
             out = self._out
             sep = kind.head_b
             n = zsim_raw(out, self._used, sep, len(sep))  # noqa: F821 - .pxd
-            stamp = self._stamp
-            if stamp is None or us != self._us:     # the first event of this instant
+            stamp = self._stamp     # (tick, us: this instant's, from _event)
+            if stamp is None:       # the first line of this instant
                 start = n
                 n = zsim_ll(out, n, tick)  # noqa: F821 - .pxd
                 n = zsim_raw(out, n, b', "us": ', 8)  # noqa: F821 - .pxd
                 n = zsim_double(out, n, us)  # noqa: F821 - .pxd
-                if us == self._us:
-                    self._stamp = zsim_copy(out, start, n)  # noqa: F821 - .pxd
+                self._stamp = zsim_copy(out, start, n)  # noqa: F821 - .pxd
             else:
                 n = zsim_raw(out, n, stamp, len(stamp))  # noqa: F821 - .pxd
             i = 0

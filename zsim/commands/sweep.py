@@ -103,17 +103,14 @@ def _check_outputs(args: argparse.Namespace, plan: Any) -> Path:
 
 
 def _exit_now(kill: Any) -> Any:
-    """A second signal during a sweep: end the worker processes, remove the temporary
-    files and exit at once with 128 + N."""
+    """A second signal during a sweep: end the worker processes, then exit as ``zsim run``
+    does (``run_guard.exit_now``: temporary files removed, status 128 + N)."""
     def abort(signum: int) -> None:
-        from ..export.atomic import discard_all
-        from ..run_guard import signal_name
+        from ..run_guard import exit_now
 
         if kill is not None:
             kill()
-        discard_all()
-        sys.stderr.write(f"\nzsim: {signal_name(signum)} again: exiting now\n")
-        os._exit(128 + signum)
+        exit_now(signum)
     return abort
 
 

@@ -52,9 +52,8 @@ class AtomicFile:
         """Finish the file and put it in place of ``path``."""
         if self.done:
             return
+        self.sync()                     # quick after an earlier sync(): nothing new to write
         try:
-            self.file.flush()
-            os.fsync(self.file.fileno())    # quick after sync(): nothing new to write
             self.file.close()
             os.chmod(self.tmp, 0o666 & ~_umask())
             os.replace(self.tmp, self.path)
